@@ -1,0 +1,421 @@
+/**
+ * Reading the events of an opened trace.dat: per-CPU page streams (plain or compressed chunks),
+ * merged across CPUs and buffers in timestamp order (ties: top buffer first, then lower CPU, as
+ * trace-cmd does), with trace-cmd's timestamp corrections.
+ *
+ * Memory is bounded by one block of pages per CPU stream, not by the trace.
+ *
+ * @module
+ */
+import type { TraceWarning } from "../../core/errors.ts";
+import { ByteReader } from "../byte_reader.ts";
+import type { FileSource } from "../file_source.ts";
+import type { EventFormat } from "../format/types.ts";
+import { type Decompressor, decompressorFor } from "./compression.ts";
+import { PageCursor } from "./ring_buffer.ts";
+import { makeTimestampCorrector, type TimestampCorrector } from "./timestamps.ts";
+import type { BufferWithData, TraceDat } from "./tracedat_file.ts";
+
+/** Counters of what reading found, reported in `trace_info` and by the CLI. */
+export interface ReadStats {
+  /** Data records returned. */
+  events: number;
+  /** Records whose event id has no format, by id. */
+  unknownIds: Map<number, number>;
+  /** Events the kernel reported lost (stored counts). */
+  lostEvents: number;
+  /** Pages flagged "events lost" without a stored count. */
+  lostPagesUnknownCount: number;
+  /** Pages that were malformed (walk stopped early). */
+  damagedPages: number;
+  /** Bytes of CPU data that could not be read (truncated or undecodable tail). */
+  lostBytes: number;
+  /** Discarded (type_len 29) records skipped. */
+  discarded: number;
+  /** Lost-event marks per (buffer, cpu): `"name:cpu" -> count` (-1 unknown). */
+  lostByCpu: Map<string, number>;
+}
+
+/** The record the iterator is on. Valid until the iterator advances. */
+export interface RecordCursor {
+  /** Timestamp relative to `base` (raw clock units). */
+  rel: number;
+  cpu: number;
+  /** Index in `TraceDat.buffers`. */
+  bufferIndex: number;
+  /** Page bytes holding the record. */
+  bytes: Uint8Array;
+  view: DataView;
+  /** Payload start in `bytes`. */
+  start: number;
+  /** Payload length. */
+  len: number;
+  format: EventFormat;
+}
+
+/** Yields pages of one CPU. */
+interface PageSource {
+  /** Next page: the buffer and the page's start in it; null at the end. */
+  next(): { bytes: Uint8Array; at: number } | null;
+}
+
+function plainPages(
+  src: FileSource,
+  offset: number,
+  size: number,
+  pageSize: number,
+  where: string,
+  stats: ReadStats,
+  warnings: TraceWarning[],
+  blockPages: number,
+): PageSource {
+  let avail = size;
+  if (offset + size > src.size) {
+    avail = Math.max(0, src.size - offset);
+    const lost = size - avail;
+    stats.lostBytes += lost;
+    warnings.push({
+      code: "damaged_tail",
+      message: `${where}: data truncated, ${avail} of ${size} bytes present (${lost} lost)`,
+      location: { file: src.name, section: where, offset: Math.min(offset + avail, src.size) },
+    });
+  }
+  const whole = Math.floor(avail / pageSize);
+  let page = 0;
+  let block: Uint8Array = new Uint8Array(0);
+  let blockFirst = 0;
+  return {
+    next() {
+      if (page >= whole) return null;
+      if (page >= blockFirst + block.length / pageSize || block.length === 0) {
+        const n = Math.min(blockPages, whole - page);
+        block = src.readAt(offset + page * pageSize, n * pageSize, where);
+        blockFirst = page;
+      }
+      const at = (page - blockFirst) * pageSize;
+      page++;
+      return { bytes: block, at };
+    },
+  };
+}
+
+function compressedPages(
+  src: FileSource,
+  le: boolean,
+  offset: number,
+  size: number,
+  pageSize: number,
+  decomp: Decompressor,
+  where: string,
+  stats: ReadStats,
+  warnings: TraceWarning[],
+): PageSource {
+  // The BUFFER option's size does not count the chunk headers, so chunks are bounded by the file.
+  void size;
+  const end = src.size;
+  let pos = offset;
+  let chunks = -1;
+  let chunk = 0;
+  let data: Uint8Array = new Uint8Array(0);
+  let pageInChunk = 0;
+  let dead = false;
+  const fail = (e: unknown, at: number) => {
+    dead = true;
+    const remaining = Math.max(0, end - at);
+    stats.lostBytes += remaining;
+    warnings.push({
+      code: "damaged_tail",
+      message: `${where}: stopped at a damaged chunk (${
+        (e as Error).message
+      }); ${remaining} bytes lost`,
+      location: { file: src.name, section: where, offset: at },
+    });
+  };
+  return {
+    next() {
+      for (;;) {
+        if (dead) return null;
+        if (pageInChunk * pageSize + pageSize <= data.length) {
+          const at = pageInChunk * pageSize;
+          pageInChunk++;
+          return { bytes: data, at };
+        }
+        if (chunks < 0) {
+          try {
+            const h = new ByteReader(src.readAt(pos, 4, where), le, src.name, where, pos);
+            chunks = h.u32();
+            pos += 4;
+          } catch (e) {
+            fail(e, pos);
+            return null;
+          }
+        }
+        if (chunk >= chunks) return null;
+        const at = pos;
+        try {
+          if (pos + 8 > end) throw new Error(`chunk ${chunk} header past the end of the data`);
+          const h = new ByteReader(src.readAt(pos, 8, where), le, src.name, where, pos);
+          const csize = h.u32();
+          const usize = h.u32();
+          if (pos + 8 + csize > end) {
+            throw new Error(`chunk ${chunk} of ${csize} bytes runs past the end of the data`);
+          }
+          const comp = src.readAt(pos + 8, csize, where);
+          data = decomp(comp, usize, { file: src.name, section: where, offset: pos });
+          pos += 8 + csize;
+          chunk++;
+          pageInChunk = 0;
+        } catch (e) {
+          fail(e, at);
+          return null;
+        }
+      }
+    },
+  };
+}
+
+/** One CPU of one buffer: a page source and a cursor over the current page. */
+class CpuStream {
+  readonly cursor: PageCursor;
+  private pending: { bytes: Uint8Array; at: number } | null;
+  done = false;
+
+  constructor(
+    readonly pages: PageSource,
+    readonly t: TraceDat,
+    readonly cpu: number,
+    readonly bufferIndex: number,
+    readonly pageSize: number,
+    readonly stats: ReadStats,
+    readonly warnings: TraceWarning[],
+    readonly where: string,
+  ) {
+    this.cursor = new PageCursor(t.header.headerPage, t.littleEndian);
+    this.pending = pages.next();
+    if (!this.pending) this.done = true;
+  }
+
+  firstPageTs(): bigint | null {
+    if (!this.pending) return null;
+    const p = this.pending;
+    return new DataView(p.bytes.buffer, p.bytes.byteOffset + p.at, 8).getBigUint64(
+      0,
+      this.t.littleEndian,
+    );
+  }
+
+  /** Moves to the next record with a known format. */
+  advance(base: bigint): boolean {
+    const c = this.cursor;
+    for (;;) {
+      if (this.pending) {
+        const p = this.pending;
+        this.pending = null;
+        if (!c.load(p.bytes, p.at, this.pageSize, base)) {
+          this.stats.damagedPages++;
+          this.warnings.push({
+            code: "damaged_page",
+            message: `${this.where}: ${c.problem}`,
+            location: { file: this.t.src.name, section: this.where, offset: 0 },
+          });
+        } else if (c.missed !== 0) {
+          const key = `${this.t.buffers[this.bufferIndex]!.name}:${this.cpu}`;
+          if (c.missed > 0) this.stats.lostEvents += c.missed;
+          else this.stats.lostPagesUnknownCount++;
+          this.stats.lostByCpu.set(key, (this.stats.lostByCpu.get(key) ?? 0) + c.missed);
+        }
+      }
+      if (c.next()) {
+        if (c.recLen < 8) continue;
+        const id = c.view.getUint16(c.recStart, this.t.littleEndian);
+        const f = this.t.byId.get(id);
+        if (f) return true;
+        this.stats.unknownIds.set(id, (this.stats.unknownIds.get(id) ?? 0) + 1);
+        continue;
+      }
+      if (c.problem) {
+        this.stats.damagedPages++;
+        this.warnings.push({
+          code: "damaged_page",
+          message: `${this.where}: ${c.problem}`,
+          location: { file: this.t.src.name, section: this.where, offset: 0 },
+        });
+        c.problem = null;
+      }
+      this.stats.discarded += c.discarded;
+      c.discarded = 0;
+      this.pending = this.pages.next();
+      if (!this.pending) {
+        this.done = true;
+        return false;
+      }
+    }
+  }
+}
+
+/** Options for {@linkcode readRecords}. */
+export interface ReadOptions {
+  /** Only these buffers (by name; `""` is the top buffer). Default: all. */
+  buffers?: readonly string[];
+  /** Only these CPUs. Default: all. */
+  cpus?: readonly number[];
+}
+
+/** An event iterator with its timestamp base and statistics. */
+export interface RecordReader {
+  /** Raw clock value that `rel` is relative to. */
+  readonly base: bigint;
+  /** Final timestamp (ns after corrections, or raw counts) of the current record. */
+  readonly ts: TimestampCorrector;
+  readonly stats: ReadStats;
+  readonly warnings: TraceWarning[];
+  /** Records in time order. The yielded cursor object is reused. */
+  records(): Generator<RecordCursor>;
+}
+
+/** New zeroed statistics. */
+export function emptyStats(): ReadStats {
+  return {
+    events: 0,
+    unknownIds: new Map(),
+    lostEvents: 0,
+    lostPagesUnknownCount: 0,
+    damagedPages: 0,
+    lostBytes: 0,
+    discarded: 0,
+    lostByCpu: new Map(),
+  };
+}
+
+/**
+ * Prepares reading the events of an opened trace.dat.
+ *
+ * @param t the opened trace
+ * @param opts buffer / CPU selection
+ * @returns the reader
+ */
+export function readRecords(t: TraceDat, opts: ReadOptions = {}): RecordReader {
+  const stats = emptyStats();
+  const warnings: TraceWarning[] = [];
+  const streams: CpuStream[] = [];
+  const nStreams = t.buffers.reduce((n, b) => n + b.cpus.length, 0);
+  const blockPages = nStreams > 64 ? 4 : 32;
+  t.buffers.forEach((b: BufferWithData, bi) => {
+    if (opts.buffers && !opts.buffers.includes(b.name)) return;
+    const decomp = b.compressed
+      ? decompressorFor(t.compression.name, {
+        file: t.src.name,
+        section: "buffer",
+        offset: b.sectionOffset,
+      })
+      : null;
+    for (const cd of b.cpus) {
+      if (cd.size === 0) continue;
+      if (opts.cpus && !opts.cpus.includes(cd.cpu)) continue;
+      const where = `${b.name ? `buffer '${b.name}' ` : ""}cpu${cd.cpu} data`;
+      const pages = decomp
+        ? compressedPages(
+          t.src,
+          t.littleEndian,
+          cd.offset,
+          cd.size,
+          b.pageSize,
+          decomp,
+          where,
+          stats,
+          warnings,
+        )
+        : plainPages(t.src, cd.offset, cd.size, b.pageSize, where, stats, warnings, blockPages);
+      streams.push(new CpuStream(pages, t, cd.cpu, bi, b.pageSize, stats, warnings, where));
+    }
+  });
+  let base: bigint | null = null;
+  for (const s of streams) {
+    const f = s.firstPageTs();
+    if (f !== null && (base === null || f < base)) base = f;
+  }
+  const b0 = base ?? 0n;
+  const corrector = makeTimestampCorrector(t, b0);
+  return {
+    base: b0,
+    ts: corrector,
+    stats,
+    warnings,
+    *records() {
+      // Binary heap of live streams ordered by (rel, stream index).
+      const heap: number[] = [];
+      const key = (i: number) => streams[i]!.cursor.rel;
+      const less = (a: number, b: number) => {
+        const ka = key(a);
+        const kb = key(b);
+        return ka < kb || (ka === kb && a < b);
+      };
+      const up = (i: number) => {
+        while (i > 0) {
+          const p = (i - 1) >> 1;
+          if (!less(heap[i]!, heap[p]!)) break;
+          [heap[i], heap[p]] = [heap[p]!, heap[i]!];
+          i = p;
+        }
+      };
+      const down = (i: number) => {
+        for (;;) {
+          const l = 2 * i + 1;
+          const r = l + 1;
+          let m = i;
+          if (l < heap.length && less(heap[l]!, heap[m]!)) m = l;
+          if (r < heap.length && less(heap[r]!, heap[m]!)) m = r;
+          if (m === i) return;
+          [heap[i], heap[m]] = [heap[m]!, heap[i]!];
+          i = m;
+        }
+      };
+      for (let i = 0; i < streams.length; i++) {
+        if (streams[i]!.advance(b0)) {
+          heap.push(i);
+          up(heap.length - 1);
+        }
+      }
+      const cur: RecordCursor = {
+        rel: 0,
+        cpu: 0,
+        bufferIndex: 0,
+        bytes: new Uint8Array(0),
+        view: new DataView(new ArrayBuffer(0)),
+        start: 0,
+        len: 0,
+        format: undefined as unknown as EventFormat,
+      };
+      while (heap.length > 0) {
+        const si = heap[0]!;
+        const s = streams[si]!;
+        const c = s.cursor;
+        cur.rel = c.rel;
+        cur.cpu = s.cpu;
+        cur.bufferIndex = s.bufferIndex;
+        cur.bytes = c.bytes;
+        cur.view = c.view;
+        cur.start = c.recStart;
+        cur.len = c.recLen;
+        cur.format = t.byId.get(c.view.getUint16(c.recStart, t.littleEndian))!;
+        stats.events++;
+        yield cur;
+        if (s.advance(b0)) down(0);
+        else {
+          const last = heap.pop()!;
+          if (heap.length > 0) {
+            heap[0] = last;
+            down(0);
+          }
+        }
+      }
+      for (const [id, n] of stats.unknownIds) {
+        warnings.push({
+          code: "unknown_event",
+          message:
+            `${n} records with event id ${id}, which has no format in the file, were skipped`,
+        });
+      }
+    },
+  };
+}
