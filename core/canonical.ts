@@ -98,6 +98,12 @@ export interface ObservedCommandRow {
   granularity: string | null;
   /** Raw descriptor words (hex) for auditing. */
   raw: string | null;
+  /**
+   * Every other decoded field as space-separated `key=value` pairs (VT-d `am=3 ih=0 qdep=0 pfsid=0x10 s=1`,
+   * SMMUv3 `num=3 scale=1 tg=1`, ...); null when the command has none. Optional so that older producers
+   * that do not fill it stay valid (absent reads as null).
+   */
+  fields?: string | null;
 }
 
 /** A DMA/IOMMU fault or page request. */
@@ -217,6 +223,12 @@ export const CANONICAL_TABLES: readonly TableSpec[] = [
       { name: "size", type: "u64", doc: "bytes covered", nullable: true },
       { name: "granularity", type: "utf8", doc: "granularity", nullable: true },
       { name: "raw", type: "utf8", doc: "raw descriptor words (hex)", nullable: true },
+      {
+        name: "fields",
+        type: "utf8",
+        doc: "other decoded fields as key=value pairs (am, ih, s, qdep, pfsid, drain bits, ...)",
+        nullable: true,
+      },
     ],
   }),
   defineTable({
