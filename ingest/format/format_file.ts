@@ -177,7 +177,8 @@ export function parseFieldDecl(
   if (loc) {
     kind = loc;
     if (elemSize === 0) elemSize = 1;
-  } else if (arr !== null && (arr === "" || size === 0)) {
+  } else if ((arr !== null && arr === "") || size === 0) {
+    // `char buf[]` (and old kernels' `char buf; size:0`) run to the end of the record.
     kind = "flex";
     if (elemSize === 0) elemSize = 1;
   } else if (arr !== null || typeBrackets) {
