@@ -7,8 +7,11 @@
  */
 import type { TraceDat } from "./tracedat_file.ts";
 
-/** Turns a relative raw timestamp (see `RecordReader.base`) and a CPU into the final value. */
-export type TimestampCorrector = (rel: number, cpu: number) => bigint;
+/**
+ * Turns a relative raw timestamp (see `RecordReader.base`) and a CPU into the final value.
+ * `additive` is set when the correction is a plain `additive + rel` (no TSC2NSEC / TIME_SHIFT).
+ */
+export type TimestampCorrector = ((rel: number, cpu: number) => bigint) & { additive?: bigint };
 
 const M64 = (1n << 64n) - 1n;
 
@@ -114,7 +117,9 @@ export function makeTimestampCorrector(t: TraceDat, base: bigint): TimestampCorr
   const shift = o.timeShift;
   if (!tsc && !shift) {
     const add = base + offset;
-    return (rel) => add + BigInt(rel);
+    const f: TimestampCorrector = (rel) => add + BigInt(rel);
+    f.additive = add;
+    return f;
   }
   return (rel, cpu) => {
     let ts = base + BigInt(rel);

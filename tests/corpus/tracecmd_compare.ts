@@ -40,16 +40,21 @@ interface Line {
   payload: string;
 }
 
-async function* reportLines(path: string): AsyncGenerator<string> {
-  const cmd = new Deno.Command("trace-cmd", {
-    args: ["report", "-R", "-t", path],
-    stdout: "piped",
-    stderr: "null",
-  });
-  const child = cmd.spawn();
-  const dec = new TextDecoderStream();
+/** Lines of `trace-cmd report -R -t` output read from a (optionally gzipped) file. */
+export async function* linesFromFile(path: string): AsyncGenerator<string> {
+  const f = await Deno.open(path);
+  let stream: ReadableStream<Uint8Array> = f.readable;
+  if (path.endsWith(".gz")) {
+    stream = stream.pipeThrough(
+      new DecompressionStream("gzip") as unknown as TransformStream<Uint8Array, Uint8Array>,
+    );
+  }
+  yield* splitLines(stream);
+}
+
+async function* splitLines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
   let rest = "";
-  for await (const chunk of child.stdout.pipeThrough(dec)) {
+  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
     rest += chunk;
     let i;
     while ((i = rest.indexOf("\n")) >= 0) {
@@ -58,15 +63,29 @@ async function* reportLines(path: string): AsyncGenerator<string> {
     }
   }
   if (rest) yield rest;
+}
+
+/** Lines of `trace-cmd report -R -t <path>`, run now. */
+export async function* reportLines(path: string): AsyncGenerator<string> {
+  const cmd = new Deno.Command("trace-cmd", {
+    args: ["report", "-R", "-t", path],
+    stdout: "piped",
+    stderr: "null",
+  });
+  const child = cmd.spawn();
+  yield* splitLines(child.stdout);
   const st = await child.status;
   if (!st.success) throw new Error(`trace-cmd report failed on ${path} (exit ${st.code})`);
 }
 
 const LINE = /^\s*(.*?)-(\d+)\s+\[(\d+)\]\s*(\d+(?:\.\d+)?):\s+(\S+):\s?(.*)$/;
 
-async function* parsedLines(path: string, instances: string[]): AsyncGenerator<Line> {
+async function* parsedLines(
+  lines: AsyncIterable<string>,
+  instances: string[],
+): AsyncGenerator<Line> {
   let cur: Line | null = null;
-  for await (const raw of reportLines(path)) {
+  for await (const raw of lines) {
     if (/^cpus=\d+$/.test(raw) || /^version = /.test(raw) || /^CPU \d+ is empty/.test(raw)) {
       continue;
     }
@@ -135,9 +154,13 @@ function formatTs(ts: bigint, ns: boolean): string {
  * Runs the comparison.
  *
  * @param path trace.dat path
+ * @param lines the report lines (default: run `trace-cmd report -R -t` now)
  * @returns counts and the first mismatches
  */
-export async function compareWithTraceCmd(path: string): Promise<CompareResult> {
+export async function compareWithTraceCmd(
+  path: string,
+  lines: AsyncIterable<string> = reportLines(path),
+): Promise<CompareResult> {
   const t = openTraceDat(openFileSource(path));
   const ksyms = parseKallsyms(new TextDecoder().decode(t.kallsyms));
   const ns = clockIsNs(t.clock, t.options.tsc2nsec !== null);
@@ -157,7 +180,7 @@ export async function compareWithTraceCmd(path: string): Promise<CompareResult> 
     if (res.mismatches.length < 20) res.mismatches.push(msg);
   };
   const it = events[Symbol.iterator]();
-  for await (const line of parsedLines(path, instances)) {
+  for await (const line of parsedLines(lines, instances)) {
     res.theirs++;
     const n = it.next();
     if (n.done) {

@@ -1,0 +1,56 @@
+/**
+ * The `iommu-replay` command line: `replay`, `ingest`, `query`, `report`, `capture`.
+ *
+ * @module
+ */
+import { guarded } from "./common.ts";
+import { ingestCommand } from "./ingest_cmd.ts";
+import { queryCommand } from "./query_cmd.ts";
+
+/** Top-level help. */
+export const MAIN_HELP =
+  `iommu-replay: replay Linux IOMMU invalidations from kernel traces under other policies.
+
+Usage:
+  deno task replay <trace> [--topology FILE] [--policy a,b] [--cost-model NAME|FILE] [--out DIR] [--json]
+  deno task ingest <trace> --out DIR
+  deno task query <DIR|trace> "<SQL>" [--json]
+  deno task report <DIR> --out report.html
+  deno task capture [--out topology.json]
+
+Every command takes --help.
+`;
+
+type Command = (args: string[]) => Promise<number>;
+
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  ingest: () => Promise.resolve(ingestCommand),
+  query: () => Promise.resolve(queryCommand),
+  replay: async () => (await import("./replay_cmd.ts")).replayCommand,
+  report: async () => (await import("./report_cmd.ts")).reportCommand,
+  capture: async () => (await import("./capture_cmd.ts")).captureCommand,
+};
+
+/**
+ * Runs the command line.
+ *
+ * @param argv arguments (subcommand first)
+ * @returns exit code
+ */
+export async function main(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (!sub || sub === "--help" || sub === "-h" || sub === "help") {
+    console.log(MAIN_HELP);
+    return sub ? 0 : 2;
+  }
+  const load = COMMANDS[sub];
+  if (!load) {
+    console.error(`iommu-replay: unknown command '${sub}' (try --help)`);
+    return 2;
+  }
+  return await guarded(sub, async () => (await load())(rest));
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args));
+}

@@ -1,0 +1,486 @@
+/**
+ * Growable Arrow column builders over typed arrays, one per column kind. A builder appends
+ * either straight from an event record's bytes (the fast path for binary traces) or from a decoded
+ * {@linkcode FieldValue} (text and perf sources), and turns into Arrow `Data` once per batch.
+ *
+ * @module
+ */
+import {
+  type Data,
+  type DataType,
+  Dictionary,
+  Field,
+  Int16,
+  Int32,
+  Int64,
+  Int8,
+  List,
+  makeData,
+  makeVector,
+  Uint16,
+  Uint32,
+  Uint64,
+  Uint8,
+  Utf8,
+  vectorFromArray,
+} from "apache-arrow";
+import type { FieldValue } from "../../core/event.ts";
+import { decodeCString, dynamicLocation } from "../format/field_decoder.ts";
+import type { FieldFormat } from "../format/types.ts";
+
+type IntArray =
+  | Int8Array
+  | Uint8Array
+  | Int16Array
+  | Uint16Array
+  | Int32Array
+  | Uint32Array
+  | BigInt64Array
+  | BigUint64Array;
+
+type IntCtor = {
+  new (n: number): IntArray;
+  BYTES_PER_ELEMENT: number;
+};
+
+/** Arrow integer type and typed array constructor for a byte size and signedness. */
+export function intKind(size: number, signed: boolean): { type: DataType; ctor: IntCtor } {
+  switch (size) {
+    case 1:
+      return signed
+        ? { type: new Int8(), ctor: Int8Array }
+        : { type: new Uint8(), ctor: Uint8Array };
+    case 2:
+      return signed
+        ? { type: new Int16(), ctor: Int16Array }
+        : { type: new Uint16(), ctor: Uint16Array };
+    case 4:
+      return signed
+        ? { type: new Int32(), ctor: Int32Array }
+        : { type: new Uint32(), ctor: Uint32Array };
+    default:
+      return signed
+        ? { type: new Int64(), ctor: BigInt64Array }
+        : { type: new Uint64(), ctor: BigUint64Array };
+  }
+}
+
+/** Validity bitmap, allocated only when a null appears. */
+class Validity {
+  bits: Uint8Array | null = null;
+  nulls = 0;
+  set(i: number, valid: boolean, cap: number): void {
+    if (valid) {
+      if (this.bits) this.bits[i >> 3]! |= 1 << (i & 7);
+      return;
+    }
+    if (!this.bits) {
+      this.bits = new Uint8Array(Math.ceil(cap / 8)).fill(0xff);
+    }
+    this.bits[i >> 3]! &= ~(1 << (i & 7));
+    this.nulls++;
+  }
+  grow(cap: number): void {
+    if (this.bits && this.bits.length * 8 < cap) {
+      const nb = new Uint8Array(Math.ceil(cap / 8)).fill(0xff);
+      nb.set(this.bits);
+      this.bits = nb;
+    }
+  }
+  reset(): void {
+    this.bits = null;
+    this.nulls = 0;
+  }
+}
+
+/** One column under construction. */
+export interface ColumnBuilder {
+  readonly name: string;
+  readonly type: DataType;
+  /** Rows appended since the last `finish`. */
+  readonly length: number;
+  /** Appends from a record (binary sources). */
+  appendRecord(v: DataView, bytes: Uint8Array, start: number, len: number): void;
+  /** Appends a decoded value (null = unknown). */
+  appendValue(x: FieldValue | undefined): void;
+  /** The batch's Arrow data; the builder is then empty. */
+  finish(): Data;
+}
+
+/** Integer column; `read` decodes from a record or returns undefined when out of bounds. */
+export class IntColumn implements ColumnBuilder {
+  readonly type: DataType;
+  private ctor: IntCtor;
+  private arr: IntArray;
+  private n = 0;
+  private valid = new Validity();
+  private big: boolean;
+
+  /**
+   * @param name column name
+   * @param size byte size (1, 2, 4, 8)
+   * @param signed signedness
+   * @param field the format field read by `appendRecord` (null for value-only columns)
+   * @param le byte order of the records
+   */
+  constructor(
+    readonly name: string,
+    readonly size: number,
+    readonly signed: boolean,
+    readonly field: FieldFormat | null = null,
+    readonly le = true,
+  ) {
+    const k = intKind(size, signed);
+    this.type = k.type;
+    this.ctor = k.ctor;
+    this.arr = new k.ctor(1024);
+    this.big = size === 8 || ![1, 2, 4].includes(size);
+  }
+
+  get length(): number {
+    return this.n;
+  }
+
+  private ensure(): void {
+    if (this.n < this.arr.length) return;
+    const na = new this.ctor(this.arr.length * 2);
+    (na as Uint8Array).set(this.arr as Uint8Array);
+    this.arr = na;
+    this.valid.grow(na.length);
+  }
+
+  /** Appends a number or bigint (no checks). */
+  push(x: number | bigint): void {
+    this.ensure();
+    (this.arr as unknown as (number | bigint)[])[this.n++] = x;
+  }
+
+  appendRecord(v: DataView, _b: Uint8Array, start: number, len: number): void {
+    const f = this.field!;
+    this.ensure();
+    if (f.offset + f.size > len) {
+      this.valid.set(this.n, false, this.arr.length);
+      this.n++;
+      return;
+    }
+    const at = start + f.offset;
+    const a = this.arr as unknown as (number | bigint)[];
+    switch (this.size) {
+      case 1:
+        a[this.n] = this.signed ? v.getInt8(at) : v.getUint8(at);
+        break;
+      case 2:
+        a[this.n] = this.signed ? v.getInt16(at, this.le) : v.getUint16(at, this.le);
+        break;
+      case 4:
+        a[this.n] = this.signed ? v.getInt32(at, this.le) : v.getUint32(at, this.le);
+        break;
+      default:
+        a[this.n] = this.signed ? v.getBigInt64(at, this.le) : v.getBigUint64(at, this.le);
+    }
+    this.valid.set(this.n, true, this.arr.length);
+    this.n++;
+  }
+
+  appendValue(x: FieldValue | undefined): void {
+    this.ensure();
+    const a = this.arr as unknown as (number | bigint)[];
+    if (typeof x === "number" || typeof x === "bigint" || typeof x === "boolean") {
+      const num = typeof x === "boolean" ? (x ? 1 : 0) : x;
+      if (this.big) {
+        a[this.n] = this.signed ? BigInt.asIntN(64, BigInt(num)) : BigInt.asUintN(64, BigInt(num));
+      } else {
+        a[this.n] = typeof num === "bigint" ? Number(num) : num;
+      }
+      this.valid.set(this.n, true, this.arr.length);
+    } else {
+      this.valid.set(this.n, false, this.arr.length);
+    }
+    this.n++;
+  }
+
+  finish(): Data {
+    const data = makeData({
+      type: this.type,
+      length: this.n,
+      nullCount: this.valid.nulls,
+      nullBitmap: this.valid.nulls ? this.valid.bits!.slice(0, Math.ceil(this.n / 8)) : null,
+      data: (this.arr as Uint8Array).slice(0, this.n),
+    } as never) as Data;
+    this.n = 0;
+    this.valid.reset();
+    return data;
+  }
+}
+
+/** Timestamp column (Int64) with an allocation-free fast path for `add + rel`. */
+export class TsColumn implements ColumnBuilder {
+  readonly type = new Int64();
+  private arr = new BigInt64Array(1024);
+  private words = new Int32Array(this.arr.buffer);
+  private n = 0;
+  constructor(readonly name: string) {}
+
+  get length(): number {
+    return this.n;
+  }
+
+  private ensure(): void {
+    if (this.n < this.arr.length) return;
+    const na = new BigInt64Array(this.arr.length * 2);
+    na.set(this.arr);
+    this.arr = na;
+    this.words = new Int32Array(na.buffer);
+  }
+
+  /** Appends `add + rel` where `add = addHi * 2^32 + addLo` (little-endian hosts). */
+  pushSplit(addHi: number, addLo: number, rel: number): void {
+    this.ensure();
+    const relHi = Math.floor(rel / 4294967296);
+    let lo = addLo + (rel - relHi * 4294967296);
+    let hi = addHi + relHi;
+    if (lo >= 4294967296) {
+      lo -= 4294967296;
+      hi += 1;
+    }
+    this.words[2 * this.n] = lo | 0;
+    this.words[2 * this.n + 1] = hi | 0;
+    this.n++;
+  }
+
+  /** Appends a bigint. */
+  push(x: bigint): void {
+    this.ensure();
+    this.arr[this.n++] = x;
+  }
+
+  appendRecord(): void {
+    throw new Error("TsColumn is filled by push");
+  }
+
+  appendValue(x: FieldValue | undefined): void {
+    this.push(typeof x === "bigint" ? x : BigInt(Number(x ?? 0)));
+  }
+
+  finish(): Data {
+    const d = makeData({ type: this.type, length: this.n, data: this.arr.slice(0, this.n) });
+    this.n = 0;
+    return d as Data;
+  }
+}
+
+/** Dictionary-encoded string column (Dictionary<Utf8, Int32>); the dictionary resets per batch. */
+export class StringColumn implements ColumnBuilder {
+  readonly type = new Dictionary(new Utf8(), new Int32());
+  private idx = new Int32Array(1024);
+  private n = 0;
+  private dict = new Map<string, number>();
+  private values: string[] = [];
+  private valid = new Validity();
+
+  /**
+   * @param name column name
+   * @param field the format field read by `appendRecord` (null for value-only columns)
+   * @param le byte order
+   */
+  constructor(
+    readonly name: string,
+    readonly field: FieldFormat | null = null,
+    readonly le = true,
+  ) {}
+
+  get length(): number {
+    return this.n;
+  }
+
+  /** Appends a string (null = unknown). */
+  push(s: string | null): void {
+    if (this.n >= this.idx.length) {
+      const na = new Int32Array(this.idx.length * 2);
+      na.set(this.idx);
+      this.idx = na;
+      this.valid.grow(na.length);
+    }
+    if (s === null) {
+      this.valid.set(this.n, false, this.idx.length);
+      this.idx[this.n++] = 0;
+      return;
+    }
+    let k = this.dict.get(s);
+    if (k === undefined) {
+      k = this.values.length;
+      this.values.push(s);
+      this.dict.set(s, k);
+    }
+    this.valid.set(this.n, true, this.idx.length);
+    this.idx[this.n++] = k;
+  }
+
+  appendRecord(v: DataView, b: Uint8Array, start: number, len: number): void {
+    const f = this.field!;
+    if (f.kind === "data_loc" || f.kind === "rel_loc") {
+      const loc = dynamicLocation(v, start, len, f, this.le);
+      this.push(loc ? decodeCString(b, start + loc[0], start + loc[0] + loc[1]) : null);
+    } else if (f.kind === "flex") {
+      this.push(f.offset <= len ? decodeCString(b, start + f.offset, start + len) : null);
+    } else {
+      this.push(
+        f.offset < len
+          ? decodeCString(b, start + f.offset, start + Math.min(len, f.offset + f.size))
+          : null,
+      );
+    }
+  }
+
+  appendValue(x: FieldValue | undefined): void {
+    if (x === null || x === undefined) this.push(null);
+    else if (typeof x === "string") this.push(x);
+    else if (Array.isArray(x)) {
+      this.push(JSON.stringify(x, (_k, y) => typeof y === "bigint" ? y.toString() : y));
+    } else this.push(String(x));
+  }
+
+  finish(): Data {
+    const dictionary = vectorFromArray(this.values, new Utf8());
+    const d = makeData({
+      type: this.type,
+      length: this.n,
+      nullCount: this.valid.nulls,
+      nullBitmap: this.valid.nulls ? this.valid.bits!.slice(0, Math.ceil(this.n / 8)) : null,
+      data: this.idx.slice(0, this.n),
+      dictionary,
+    } as never) as Data;
+    this.n = 0;
+    this.dict = new Map();
+    this.values = [];
+    this.valid.reset();
+    return d;
+  }
+}
+
+/** List<int> column for non-string arrays (fixed, flexible and `__data_loc` arrays). */
+export class ListColumn implements ColumnBuilder {
+  readonly type: DataType;
+  private child: IntColumn;
+  private offsets = new Int32Array(1025);
+  private n = 0;
+  private valid = new Validity();
+
+  /**
+   * @param name column name
+   * @param field the format field
+   * @param le byte order
+   */
+  constructor(readonly name: string, readonly field: FieldFormat, readonly le = true) {
+    const es = [1, 2, 4, 8].includes(field.elemSize) ? field.elemSize : 1;
+    this.child = new IntColumn("item", es, field.signed, null, le);
+    this.type = new List(new Field("item", this.child.type, true));
+  }
+
+  get length(): number {
+    return this.n;
+  }
+
+  private grow(): void {
+    if (this.n + 1 < this.offsets.length) return;
+    const na = new Int32Array(this.offsets.length * 2);
+    na.set(this.offsets);
+    this.offsets = na;
+    this.valid.grow(na.length);
+  }
+
+  appendRecord(v: DataView, _b: Uint8Array, start: number, len: number): void {
+    const f = this.field;
+    let at: number;
+    let bytes: number;
+    if (f.kind === "data_loc" || f.kind === "rel_loc") {
+      const loc = dynamicLocation(v, start, len, f, this.le);
+      if (!loc) return this.appendValue(null);
+      at = loc[0];
+      bytes = loc[1];
+    } else if (f.kind === "flex") {
+      if (f.offset > len) return this.appendValue(null);
+      at = f.offset;
+      bytes = len - f.offset;
+    } else {
+      if (f.offset >= len) return this.appendValue(null);
+      at = f.offset;
+      bytes = Math.min(f.size, len - f.offset);
+    }
+    const es = this.child.size;
+    const count = Math.floor(bytes / es);
+    for (let i = 0; i < count; i++) {
+      const p = start + at + i * es;
+      switch (es) {
+        case 1:
+          this.child.push(f.signed ? v.getInt8(p) : v.getUint8(p));
+          break;
+        case 2:
+          this.child.push(f.signed ? v.getInt16(p, this.le) : v.getUint16(p, this.le));
+          break;
+        case 4:
+          this.child.push(f.signed ? v.getInt32(p, this.le) : v.getUint32(p, this.le));
+          break;
+        default:
+          this.child.push(f.signed ? v.getBigInt64(p, this.le) : v.getBigUint64(p, this.le));
+      }
+    }
+    this.grow();
+    this.valid.set(this.n, true, this.offsets.length);
+    this.n++;
+    this.offsets[this.n] = this.child.length;
+  }
+
+  appendValue(x: FieldValue | undefined): void {
+    this.grow();
+    if (Array.isArray(x)) {
+      for (const e of x as readonly (number | bigint)[]) this.child.appendValue(e);
+      this.valid.set(this.n, true, this.offsets.length);
+    } else {
+      this.valid.set(this.n, false, this.offsets.length);
+    }
+    this.n++;
+    this.offsets[this.n] = this.child.length;
+  }
+
+  finish(): Data {
+    const child = this.child.finish();
+    const d = makeData({
+      type: this.type as List,
+      length: this.n,
+      nullCount: this.valid.nulls,
+      nullBitmap: this.valid.nulls ? this.valid.bits!.slice(0, Math.ceil(this.n / 8)) : null,
+      valueOffsets: this.offsets.slice(0, this.n + 1),
+      child,
+    } as never) as Data;
+    this.n = 0;
+    this.offsets = new Int32Array(1025);
+    this.valid.reset();
+    return d;
+  }
+}
+
+/**
+ * The column builder for a format field.
+ *
+ * @param name column name
+ * @param f the field
+ * @param le byte order of the records
+ * @returns builder
+ */
+export function columnFor(name: string, f: FieldFormat, le: boolean): ColumnBuilder {
+  if (f.isString) return new StringColumn(name, f, le);
+  if (f.kind === "int") {
+    if ([1, 2, 4, 8].includes(f.size)) return new IntColumn(name, f.size, f.signed, f, le);
+    // Odd-sized integers (e.g. 16-byte) are kept as their bytes.
+    return new ListColumn(
+      name,
+      { ...f, kind: "array", elemSize: 1, count: f.size, signed: false },
+      le,
+    );
+  }
+  return new ListColumn(name, f, le);
+}
+
+/** Re-export for callers that build vectors directly. */
+export { makeVector };

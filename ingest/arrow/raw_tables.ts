@@ -1,0 +1,407 @@
+/**
+ * Raw event tables: one Arrow table per event type (`<system>.<event>`), typed from the format
+ * file, plus the `main.events` index, written as record batches of bounded size. Each flushed
+ * batch is one complete Arrow IPC stream (schema, dictionaries, batch, end marker); a table's file
+ * is the concatenation of its streams.
+ *
+ * Columns: `ts` (int64 ns), `cpu`, `pid`, `comm`, `flags`, `preempt_count`, `buffer`, then the
+ * event's own fields under their format-file names. An own field whose name collides with one of
+ * those common columns is renamed `f_<name>` (e.g. `sched_load_se.pid` -> `f_pid`).
+ *
+ * @module
+ */
+import {
+  type Data,
+  Field,
+  makeData,
+  RecordBatch,
+  RecordBatchStreamWriter,
+  Schema,
+  Struct,
+} from "apache-arrow";
+import type { FieldValue } from "../../core/event.ts";
+import type { EventFormat, FieldFormat } from "../format/types.ts";
+import {
+  type ColumnBuilder,
+  columnFor,
+  IntColumn,
+  ListColumn,
+  StringColumn,
+  TsColumn,
+} from "./columns.ts";
+
+/** Receives finished IPC streams. */
+export interface IpcSink {
+  /** Called once per flushed batch of a table. */
+  write(schema: string, table: string, ipc: Uint8Array): void;
+}
+
+/** Names of the common columns, in order. */
+export const COMMON_COLUMNS = ["ts", "cpu", "pid", "comm", "flags", "preempt_count", "buffer"];
+
+/**
+ * The column name of an event's own field.
+ *
+ * @param name field name from the format file
+ * @param taken names already used
+ * @returns `name`, or `f_<name>` if it collides with a common column
+ */
+export function ownColumnName(name: string, taken: Set<string>): string {
+  let n = name;
+  if (taken.has(n)) n = `f_${name}`;
+  while (taken.has(n)) n += "_";
+  taken.add(n);
+  return n;
+}
+
+/** How a source field became a column (written to the manifest). */
+export interface ColumnInfo {
+  name: string;
+  /** Format-file field it came from (null for common columns). */
+  field: string | null;
+  /** Arrow type, as text. */
+  type: string;
+}
+
+/** A table being built. */
+export class TableBuilder {
+  readonly ts: TsColumn;
+  readonly cols: ColumnBuilder[];
+  readonly own: ColumnBuilder[];
+  readonly info: ColumnInfo[];
+  readonly schemaObj: Schema;
+  rows = 0;
+  written = 0;
+
+  /**
+   * @param schema DuckDB schema (the trace system, or `main`)
+   * @param name table name
+   * @param common the common columns after `ts`
+   * @param own the event's own columns
+   * @param ownFields source field names of `own`
+   */
+  constructor(
+    readonly schema: string,
+    readonly name: string,
+    common: ColumnBuilder[],
+    own: ColumnBuilder[],
+    ownFields: (string | null)[],
+  ) {
+    this.ts = new TsColumn("ts");
+    this.own = own;
+    this.cols = [this.ts, ...common, ...own];
+    this.schemaObj = new Schema(this.cols.map((c) => new Field(c.name, c.type, true)));
+    this.info = this.cols.map((c, i) => ({
+      name: c.name,
+      field: i > common.length ? ownFields[i - common.length - 1] ?? null : null,
+      type: String(c.type),
+    }));
+  }
+
+  /** Builds this batch's IPC stream and empties the builders. */
+  flush(): Uint8Array | null {
+    const n = this.ts.length;
+    if (n === 0) return null;
+    const children: Data[] = this.cols.map((c) => c.finish());
+    const data = makeData({
+      type: new Struct(this.schemaObj.fields),
+      length: n,
+      children,
+    } as never);
+    const batch = new RecordBatch(this.schemaObj, data as never);
+    this.written += n;
+    return RecordBatchStreamWriter.writeAll([batch]).toUint8Array(true);
+  }
+}
+
+/** Common columns of an event table. */
+export interface CommonColumns {
+  cpu: IntColumn;
+  pid: IntColumn;
+  comm: StringColumn;
+  flags: IntColumn;
+  preempt: IntColumn;
+  buffer: StringColumn;
+}
+
+/** An event type's table with typed access to its common columns. */
+export interface EventTable {
+  builder: TableBuilder;
+  common: CommonColumns;
+  format: EventFormat | null;
+  /** Source field names of the own columns, in order. */
+  fieldNames: string[];
+}
+
+function makeCommon(): CommonColumns {
+  return {
+    cpu: new IntColumn("cpu", 4, false),
+    pid: new IntColumn("pid", 4, true),
+    comm: new StringColumn("comm"),
+    flags: new IntColumn("flags", 1, false),
+    preempt: new IntColumn("preempt_count", 1, false),
+    buffer: new StringColumn("buffer"),
+  };
+}
+
+function commonList(c: CommonColumns): ColumnBuilder[] {
+  return [c.cpu, c.pid, c.comm, c.flags, c.preempt, c.buffer];
+}
+
+/** Options of {@linkcode RawTables}. */
+export interface RawTablesOptions {
+  /** Rows per record batch (default 65536). */
+  batchRows?: number;
+  /** Also build `main.events` (default true). */
+  eventsIndex?: boolean;
+}
+
+/**
+ * All raw tables of one trace, flushing full batches to a sink.
+ *
+ * @example
+ * ```ts
+ * import { RawTables } from "./raw_tables.ts";
+ * const out: string[] = [];
+ * const rt = new RawTables({ write: (s, t) => out.push(`${s}.${t}`) });
+ * const t = rt.tableForFields("demo", "ev", [{ name: "x", value: 1 }]);
+ * rt.addValues(t, 5n, 0, 1, "a", 0, 0, "", [1]);
+ * rt.finish();
+ * console.assert(out.includes("demo.ev") && out.includes("main.events"));
+ * ```
+ */
+export class RawTables {
+  private byKey = new Map<string, EventTable>();
+  private tables: EventTable[] = [];
+  private index: EventTable | null;
+  private indexSys: StringColumn | null = null;
+  private indexEv: StringColumn | null = null;
+  readonly batchRows: number;
+
+  /**
+   * @param sink receives IPC streams
+   * @param opts batch size, index
+   */
+  constructor(readonly sink: IpcSink, opts: RawTablesOptions = {}) {
+    this.batchRows = opts.batchRows ?? 65536;
+    if (opts.eventsIndex ?? true) {
+      const common = makeCommon();
+      this.indexSys = new StringColumn("system");
+      this.indexEv = new StringColumn("event");
+      const b = new TableBuilder(
+        "main",
+        "events",
+        [common.cpu, common.pid, common.comm, this.indexSys, this.indexEv, common.buffer],
+        [],
+        [],
+      );
+      this.index = { builder: b, common, format: null, fieldNames: [] };
+    } else this.index = null;
+  }
+
+  /** All tables created so far (not including the index). */
+  get all(): readonly EventTable[] {
+    return this.tables;
+  }
+
+  /** The events index table, if built. */
+  get eventsIndex(): EventTable | null {
+    return this.index;
+  }
+
+  /**
+   * The table of an event type known by its format (binary sources).
+   *
+   * @param f the format
+   * @param le byte order of the records
+   * @returns the table
+   */
+  tableForFormat(f: EventFormat, le: boolean): EventTable {
+    const key = `${f.system}\0${f.name}`;
+    let t = this.byKey.get(key);
+    if (t) return t;
+    const taken = new Set(COMMON_COLUMNS);
+    const own = f.ownFields.map((x: FieldFormat) => columnFor(ownColumnName(x.name, taken), x, le));
+    const common = makeCommon();
+    const b = new TableBuilder(
+      f.system,
+      f.name,
+      commonList(common),
+      own,
+      f.ownFields.map((x) => x.name),
+    );
+    t = { builder: b, common, format: f, fieldNames: f.ownFields.map((x) => x.name) };
+    this.byKey.set(key, t);
+    this.tables.push(t);
+    return t;
+  }
+
+  /**
+   * The table of an event type without a format (text sources): columns typed from sample values.
+   *
+   * @param system trace system
+   * @param event event name
+   * @param fields field names with a sample value each (number -> int64, bigint -> uint64/int64,
+   *   array -> list<int64>, anything else -> string)
+   * @returns the table (created on first use; later calls return it unchanged)
+   */
+  tableForFields(
+    system: string,
+    event: string,
+    fields: { name: string; value: FieldValue }[],
+  ): EventTable {
+    const key = `${system}\0${event}`;
+    let t = this.byKey.get(key);
+    if (t) return t;
+    const taken = new Set(COMMON_COLUMNS);
+    const own: ColumnBuilder[] = fields.map(({ name, value }) => {
+      const col = ownColumnName(name, taken);
+      if (typeof value === "number") return new IntColumn(col, 8, true);
+      if (typeof value === "bigint") return new IntColumn(col, 8, value >= 0n ? false : true);
+      if (typeof value === "boolean") return new IntColumn(col, 1, false);
+      if (Array.isArray(value)) {
+        const big = value.some((v) => typeof v === "bigint");
+        return new ListColumn(col, {
+          name,
+          type: "",
+          elemType: big ? "u64" : "s64",
+          offset: 0,
+          size: 0,
+          signed: !big,
+          kind: "flex",
+          elemSize: 8,
+          count: 0,
+          isString: false,
+          common: false,
+        });
+      }
+      return new StringColumn(col);
+    });
+    const common = makeCommon();
+    const b = new TableBuilder(system, event, commonList(common), own, fields.map((f) => f.name));
+    t = { builder: b, common, format: null, fieldNames: fields.map((f) => f.name) };
+    this.byKey.set(key, t);
+    this.tables.push(t);
+    return t;
+  }
+
+  private indexRow(t: EventTable, cpu: number, pid: number, comm: string, buffer: string): void {
+    const ix = this.index;
+    if (!ix) return;
+    ix.common.cpu.push(cpu);
+    ix.common.pid.push(pid);
+    ix.common.comm.push(comm);
+    this.indexSys!.push(t.builder.schema);
+    this.indexEv!.push(t.builder.name);
+    ix.common.buffer.push(buffer);
+  }
+
+  /**
+   * Appends one row from a binary record. The caller has already pushed `ts` (see `tsPush`).
+   *
+   * @param t the event's table
+   * @param cpu CPU
+   * @param pid common_pid
+   * @param comm comm
+   * @param flags common_flags
+   * @param preempt common_preempt_count
+   * @param buffer buffer name
+   * @param v record view
+   * @param bytes record bytes
+   * @param start record start
+   * @param len record length
+   */
+  addRecord(
+    t: EventTable,
+    cpu: number,
+    pid: number,
+    comm: string,
+    flags: number,
+    preempt: number,
+    buffer: string,
+    v: DataView,
+    bytes: Uint8Array,
+    start: number,
+    len: number,
+  ): void {
+    const c = t.common;
+    c.cpu.push(cpu);
+    c.pid.push(pid);
+    c.comm.push(comm);
+    c.flags.push(flags);
+    c.preempt.push(preempt);
+    c.buffer.push(buffer);
+    const own = t.builder.own;
+    for (let i = 0; i < own.length; i++) own[i]!.appendRecord(v, bytes, start, len);
+    this.indexRow(t, cpu, pid, comm, buffer);
+    this.rowDone(t);
+  }
+
+  /**
+   * Appends one row from decoded values (text and perf sources).
+   *
+   * @param t the event's table
+   * @param ts timestamp
+   * @param cpu CPU
+   * @param pid pid
+   * @param comm comm
+   * @param flags flags (null if unknown)
+   * @param preempt preempt count (null if unknown)
+   * @param buffer buffer name
+   * @param values own field values in `t.fieldNames` order
+   */
+  addValues(
+    t: EventTable,
+    ts: bigint,
+    cpu: number,
+    pid: number,
+    comm: string,
+    flags: number | null,
+    preempt: number | null,
+    buffer: string,
+    values: readonly (FieldValue | undefined)[],
+  ): void {
+    t.builder.ts.push(ts);
+    if (this.index) this.index.builder.ts.push(ts);
+    const c = t.common;
+    c.cpu.push(cpu);
+    c.pid.push(pid);
+    c.comm.push(comm);
+    c.flags.appendValue(flags);
+    c.preempt.appendValue(preempt);
+    c.buffer.push(buffer);
+    const own = t.builder.own;
+    for (let i = 0; i < own.length; i++) own[i]!.appendValue(values[i]);
+    this.indexRow(t, cpu, pid, comm, buffer);
+    this.rowDone(t);
+  }
+
+  /** Pushes the timestamp of the next row of `t` as `add + rel` (see {@linkcode TsColumn}). */
+  tsPushSplit(t: EventTable, addHi: number, addLo: number, rel: number): void {
+    t.builder.ts.pushSplit(addHi, addLo, rel);
+    if (this.index) this.index.builder.ts.pushSplit(addHi, addLo, rel);
+  }
+
+  /** Pushes the timestamp of the next row of `t`. */
+  tsPush(t: EventTable, ts: bigint): void {
+    t.builder.ts.push(ts);
+    if (this.index) this.index.builder.ts.push(ts);
+  }
+
+  private rowDone(t: EventTable): void {
+    t.builder.rows++;
+    if (t.builder.ts.length >= this.batchRows) this.flushTable(t);
+    if (this.index && this.index.builder.ts.length >= this.batchRows) this.flushTable(this.index);
+  }
+
+  private flushTable(t: EventTable): void {
+    const ipc = t.builder.flush();
+    if (ipc) this.sink.write(t.builder.schema, t.builder.name, ipc);
+  }
+
+  /** Flushes every table's last batch. Tables that got no rows write nothing. */
+  finish(): void {
+    for (const t of this.tables) this.flushTable(t);
+    if (this.index) this.flushTable(this.index);
+  }
+}

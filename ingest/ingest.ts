@@ -1,0 +1,227 @@
+/**
+ * Ingest: any supported trace -> raw Arrow tables (`<system>.<event>`, `main.events`,
+ * `main.trace_info`), into a directory (with a manifest) or into memory.
+ *
+ * The format is sniffed from the content. Readers register themselves per format, so text and
+ * perf readers land in the same tables through the same entry point.
+ *
+ * @module
+ */
+import { rowsToIPC } from "../core/arrow.ts";
+import { TraceError, type TraceWarning } from "../core/errors.ts";
+import { TRACE_INFO_TABLE, type TraceInfoRow } from "../core/trace_info.ts";
+import { type ColumnInfo, type IpcSink, RawTables } from "./arrow/raw_tables.ts";
+import { type FileSource, openFileSource } from "./file_source.ts";
+import { sniffFormat, type TraceFormat } from "./sniff.ts";
+import { ingestTraceDat } from "./tracedat/tracedat_ingest.ts";
+
+/** A reader of one input format into raw tables. */
+export type SourceIngester = (
+  src: FileSource,
+  rt: RawTables,
+  onProgress?: (events: number) => void,
+) =>
+  | { info: TraceInfoRow; warnings: TraceWarning[] }
+  | Promise<{ info: TraceInfoRow; warnings: TraceWarning[] }>;
+
+const INGESTERS = new Map<TraceFormat, SourceIngester>([["tracedat", ingestTraceDat]]);
+
+/**
+ * Registers the reader of a format (used by the text and perf readers).
+ *
+ * @param format the sniffed format
+ * @param fn the reader
+ */
+export function registerIngester(format: TraceFormat, fn: SourceIngester): void {
+  INGESTERS.set(format, fn);
+}
+
+/** One table in a manifest. */
+export interface ManifestTable {
+  schema: string;
+  name: string;
+  /** File relative to the output directory (absent for in-memory results). */
+  file?: string;
+  rows: number;
+  columns?: ColumnInfo[];
+}
+
+/** The ingest output's manifest (`manifest.json`). */
+export interface Manifest {
+  format: "iommu-replay-ingest";
+  version: 1;
+  source: string;
+  tables: ManifestTable[];
+  info: Record<string, unknown>;
+  warnings: TraceWarning[];
+}
+
+/** Ingest result kept in memory: IPC streams per table. */
+export interface MemoryIngest {
+  manifest: Manifest;
+  /** `schema.table` -> IPC streams (one per batch). */
+  streams: Map<string, Uint8Array[]>;
+}
+
+/** Options of the ingest functions. */
+export interface IngestOptions {
+  batchRows?: number;
+  onProgress?: (events: number) => void;
+}
+
+function jsonSafe(info: TraceInfoRow): Record<string, unknown> {
+  const o: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(info)) o[k] = typeof v === "bigint" ? Number(v) : v;
+  return o;
+}
+
+async function run(
+  path: string,
+  sink: IpcSink,
+  opts: IngestOptions,
+): Promise<{ rt: RawTables; info: TraceInfoRow; warnings: TraceWarning[] }> {
+  let src: FileSource;
+  try {
+    src = openFileSource(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) {
+      throw new TraceError("usage", "no such file", { file: path, section: "open", offset: 0 });
+    }
+    if (e instanceof Deno.errors.IsADirectory) {
+      throw new TraceError("usage", "is a directory, not a trace file", {
+        file: path,
+        section: "open",
+        offset: 0,
+      });
+    }
+    throw e;
+  }
+  try {
+    const head = src.readAt(0, Math.min(src.size, 8192), "sniff");
+    const fmt = sniffFormat(head);
+    const ing = INGESTERS.get(fmt);
+    if (!ing) {
+      throw new TraceError(
+        "bad_magic",
+        fmt === "unknown"
+          ? "not a recognised trace (trace.dat, perf.data, ftrace/trace-cmd/perf script text)"
+          : `no reader for ${fmt} yet`,
+        { file: path, section: "file header", offset: 0 },
+      );
+    }
+    const rt = new RawTables(
+      sink,
+      opts.batchRows !== undefined ? { batchRows: opts.batchRows } : {},
+    );
+    const { info, warnings } = await ing(src, rt, opts.onProgress);
+    rt.finish();
+    sink.write("main", "trace_info", rowsToIPC(TRACE_INFO_TABLE, [info]));
+    return { rt, info, warnings };
+  } finally {
+    src.close();
+  }
+}
+
+function manifestOf(
+  path: string,
+  rt: RawTables,
+  info: TraceInfoRow,
+  warnings: TraceWarning[],
+  file: (schema: string, name: string) => string | undefined,
+): Manifest {
+  const tables: ManifestTable[] = [];
+  const add = (schema: string, name: string, rows: number, columns?: ColumnInfo[]) => {
+    const f = file(schema, name);
+    tables.push({ schema, name, ...(f ? { file: f } : {}), rows, ...(columns ? { columns } : {}) });
+  };
+  for (const t of rt.all) {
+    if (t.builder.written > 0) {
+      add(t.builder.schema, t.builder.name, t.builder.written, t.builder.info);
+    }
+  }
+  const ix = rt.eventsIndex;
+  if (ix) add("main", "events", ix.builder.written, ix.builder.info);
+  add("main", "trace_info", 1);
+  return {
+    format: "iommu-replay-ingest",
+    version: 1,
+    source: path,
+    tables,
+    info: jsonSafe(info),
+    warnings,
+  };
+}
+
+/** A safe file name for a schema or table name from a trace. */
+function safeName(s: string): string {
+  const t = s.replace(/[^A-Za-z0-9_.-]/g, "_");
+  return t === "" || t.startsWith(".") ? `_${t}` : t;
+}
+
+/**
+ * Ingests a trace into a directory: `<schema>/<table>.arrows` files (each a sequence of Arrow IPC
+ * streams) and `manifest.json`.
+ *
+ * @param path input trace
+ * @param outDir output directory (created)
+ * @param opts batch size, progress
+ * @returns the manifest
+ * @throws {TraceError} when the input cannot be read
+ */
+export async function ingestToDir(
+  path: string,
+  outDir: string,
+  opts: IngestOptions = {},
+): Promise<Manifest> {
+  Deno.mkdirSync(outDir, { recursive: true });
+  const files = new Map<string, { f: Deno.FsFile; rel: string }>();
+  const sink: IpcSink = {
+    write(schema, table, ipc) {
+      const key = `${schema}.${table}`;
+      let e = files.get(key);
+      if (!e) {
+        const dir = `${outDir}/${safeName(schema)}`;
+        Deno.mkdirSync(dir, { recursive: true });
+        const rel = `${safeName(schema)}/${safeName(table)}.arrows`;
+        const f = Deno.openSync(`${outDir}/${rel}`, { write: true, create: true, truncate: true });
+        e = { f, rel };
+        files.set(key, e);
+      }
+      let off = 0;
+      while (off < ipc.length) off += e.f.writeSync(ipc.subarray(off));
+    },
+  };
+  try {
+    const { rt, info, warnings } = await run(path, sink, opts);
+    const m = manifestOf(path, rt, info, warnings, (s, t) => files.get(`${s}.${t}`)?.rel);
+    Deno.writeTextFileSync(`${outDir}/manifest.json`, JSON.stringify(m, null, 2) + "\n");
+    return m;
+  } finally {
+    for (const e of files.values()) e.f.close();
+  }
+}
+
+/**
+ * Ingests a trace into memory (for `query` on a trace file and for notebooks).
+ *
+ * @param path input trace
+ * @param opts batch size, progress
+ * @returns manifest and IPC streams per table
+ * @throws {TraceError} when the input cannot be read
+ */
+export async function ingestToMemory(
+  path: string,
+  opts: IngestOptions = {},
+): Promise<MemoryIngest> {
+  const streams = new Map<string, Uint8Array[]>();
+  const sink: IpcSink = {
+    write(schema, table, ipc) {
+      const key = `${schema}.${table}`;
+      const l = streams.get(key);
+      if (l) l.push(ipc);
+      else streams.set(key, [ipc]);
+    },
+  };
+  const { rt, info, warnings } = await run(path, sink, opts);
+  return { manifest: manifestOf(path, rt, info, warnings, () => undefined), streams };
+}
