@@ -1,0 +1,348 @@
+/**
+ * The streaming replay engine: requests (and observed commands) in, summaries out.
+ *
+ * Memory is bounded by the topology, the bindings and the per-policy counters: requests are
+ * evaluated as they arrive and forgotten; replayed commands and per-request costs are handed to
+ * callbacks, not kept.
+ *
+ * @module
+ */
+import type {
+  BindingRow,
+  DeviceRow,
+  IommuRow,
+  IommuVendor,
+  ObservedCommandRow,
+  ReplayedCommandRow,
+  RequestRow,
+} from "../canonical.ts";
+import { UsageError } from "../errors.ts";
+import {
+  AnomalyCollector,
+  checkLifecycle,
+  checkObservedPasid,
+  type CheckOptions,
+  ChildPasidChecker,
+  DEFAULT_UNBIND_GRACE_NS,
+} from "./checks.ts";
+import type { CostModel } from "./cost/cost_model.ts";
+import { costModel, DEFAULT_COST_MODEL } from "./cost/load_cost_model.ts";
+import { FidelityTracker } from "./fidelity.ts";
+import type { PolicyFactory, PolicyOptions, ReplayPolicy, RequestInfo } from "./policy.ts";
+import { PolicyRun, type RequestCostRow } from "./policy_run.ts";
+import { BUILTIN_POLICY_NAMES, policyForKernel, resolvePolicy } from "./registry.ts";
+import type { PolicySummary, ReplayResult } from "./result.ts";
+import type { ProcessEventRow } from "./process_event.ts";
+import { BindingState } from "./state.ts";
+
+/** Sources whose requests are DMA-API (IOVA) ranges rather than mm ranges. */
+export const DMA_SOURCES: ReadonlySet<string> = new Set(["iommu_unmap", "dma_unmap"]);
+
+const U64_END = 1n << 64n;
+
+/** What the engine needs besides the request stream. */
+export interface ReplaySetup {
+  /** IOMMU units. */
+  iommus: Iterable<IommuRow>;
+  /** Devices. */
+  devices: Iterable<DeviceRow>;
+  /** Bindings (real, or hypothetical for a what-if). */
+  bindings: Iterable<BindingRow>;
+  /** Process lifecycle events for the checks (optional). */
+  process_events?: Iterable<ProcessEventRow>;
+  /** The traced kernel's version (`uname -r`), to pick the fidelity policy. */
+  kernel?: string | null;
+}
+
+/** How to replay. */
+export interface ReplayOptions {
+  /** Policies: built-in names, `name@kernel`, or instances. Default: all built-ins. */
+  policies?: readonly (string | ReplayPolicy)[];
+  /** User policy factories, looked up by name like the built-ins. */
+  extraPolicies?: readonly PolicyFactory[];
+  /** Options for the built-in policies. */
+  policyOptions?: PolicyOptions;
+  /** Cost model name or object. Default `bare-metal-vtd`. */
+  costModel?: string | CostModel;
+  /** Label of the policy the ratios are relative to. Default: the first policy. */
+  baseline?: string;
+  /**
+   * Compare a policy with the observed commands: `true` picks the policy modeling the traced kernel
+   * (`kernel` + the IOMMUs' vendor, see `policyForKernel`; without a kernel, the first policy); a
+   * spec or instance names it. Default false (`replay()` turns it on when observed commands are given).
+   */
+  fidelity?: boolean | string | ReplayPolicy;
+  /** Receives every replayed command as a `replayed_commands` row. */
+  onCommand?: (row: ReplayedCommandRow) => void;
+  /** Receives every request's modeled cost, per policy. */
+  onRequestCost?: (row: RequestCostRow) => void;
+  /** Anomaly rows kept per kind (all are counted). Default 1000. */
+  maxAnomaliesPerKind?: number;
+  /** Tolerances of the checks. */
+  checks?: CheckOptions;
+}
+
+function majorityVendor(iommus: Iterable<IommuRow>): IommuVendor {
+  const n = new Map<IommuVendor, number>();
+  for (const r of iommus) if (r.vendor !== "unknown") n.set(r.vendor, (n.get(r.vendor) ?? 0) + 1);
+  let best: IommuVendor = "unknown", c = 0;
+  for (const [v, k] of n) {
+    if (k > c) {
+      best = v;
+      c = k;
+    }
+  }
+  return best;
+}
+
+/**
+ * Replays requests under several policies at once, streaming.
+ *
+ * @example
+ * ```ts
+ * import { ReplayEngine } from "./engine.ts";
+ * const e = new ReplayEngine({
+ *   iommus: [{ iommu: "dmar0", vendor: "intel", source: "t" }],
+ *   devices: [{ device: "d0", sid: 1, iommu: "dmar0", ats: true, pasid: true, qdep: 0, source: "t" }],
+ *   bindings: [{ binding_id: 0, mm: "m", pid: 1, comm: null, pasid: 3, device: "d0", iommu: "dmar0",
+ *     domain_id: 1, from_ts: null, to_ts: null, source: "t" }],
+ * }, { policies: ["intel-batched"] });
+ * e.pushRequest({ request_id: 0, ts: 5n, cpu: 0, mm: "m", pid: 1, pasid: 3, start: 0n, end: 4096n,
+ *   pages: 1n, source: "cache_tag_flush_range", full: false });
+ * const r = e.finish();
+ * console.assert(r.policies[0]!.submissions === 1);
+ * ```
+ */
+export class ReplayEngine {
+  /** The binding state the requests are replayed against. */
+  readonly state: BindingState;
+  readonly #runs: PolicyRun[];
+  readonly #hidden: PolicyRun | null;
+  readonly #baseline: string;
+  readonly #anomalies: AnomalyCollector;
+  readonly #fidelity: FidelityTracker | null;
+  readonly #children: ChildPasidChecker;
+  readonly #events: ProcessEventRow[];
+  readonly #checks: CheckOptions;
+  readonly #req: RequestInfo = {
+    id: 0,
+    ts: 0n,
+    tsNs: 0,
+    cpu: -1,
+    startPfn: 0,
+    endPfn: 0,
+    pages: 0,
+    full: false,
+    dma: false,
+    source: "",
+  };
+  #lastTs: bigint | null = null;
+  #requests = 0;
+  #finished = false;
+
+  /**
+   * @param setup topology, bindings, process events, traced kernel
+   * @param options policies, cost model, callbacks
+   * @throws {UsageError} on an unknown policy, cost model or baseline, or bad bindings
+   */
+  constructor(setup: ReplaySetup, options: ReplayOptions = {}) {
+    const iommus = [...setup.iommus];
+    this.state = new BindingState({ iommus, devices: setup.devices, bindings: setup.bindings });
+    this.#events = [...(setup.process_events ?? [])];
+    this.#checks = options.checks ?? {};
+    this.#anomalies = new AnomalyCollector(options.maxAnomaliesPerKind ?? 1000);
+    this.#children = new ChildPasidChecker(this.state, this.#events);
+    const model = typeof options.costModel === "object"
+      ? options.costModel
+      : costModel(options.costModel ?? DEFAULT_COST_MODEL);
+    const popts = options.policyOptions ?? {};
+    const extra = options.extraPolicies ?? [];
+    const specs = options.policies ?? BUILTIN_POLICY_NAMES;
+    if (specs.length === 0) throw new UsageError("no policy to replay");
+    const resolved = specs.map((s) => resolvePolicy(s, popts, extra));
+    const labels = new Set<string>();
+    for (const r of resolved) {
+      if (labels.has(r.label)) throw new UsageError(`policy "${r.label}" given twice`);
+      labels.add(r.label);
+    }
+    let fidLabel: string | null = null;
+    let fidPolicy: ReplayPolicy | null = null;
+    const f = options.fidelity ?? false;
+    if (f !== false) {
+      let spec: string | ReplayPolicy;
+      if (f === true) {
+        spec = setup.kernel
+          ? policyForKernel(setup.kernel, majorityVendor(iommus))
+          : resolved[0]!.label;
+      } else spec = f;
+      const r = typeof spec === "string"
+        ? resolved.find((x) => x.label === spec)
+        : resolved.find((x) => x.policy === spec);
+      if (r) fidLabel = r.label;
+      else {
+        const h = resolvePolicy(spec, popts, extra);
+        fidLabel = h.label;
+        fidPolicy = h.policy;
+      }
+    }
+    const fidRun = (label: string, policy: ReplayPolicy): FidelityTracker | undefined => {
+      if (label !== fidLabel) return undefined;
+      const kinds = new Set(policy.kinds.filter((k) => k.class !== "wait").map((k) => k.name));
+      return new FidelityTracker(label, kinds, this.state.devices);
+    };
+    let tracker: FidelityTracker | null = null;
+    this.#runs = resolved.map((r) => {
+      const fid = fidPolicy === null ? fidRun(r.label, r.policy) : undefined;
+      if (fid) tracker = fid;
+      return new PolicyRun(r.label, r.policy, model, {
+        onCommand: options.onCommand,
+        onRequestCost: options.onRequestCost,
+        anomalies: this.#anomalies,
+        fidelity: fid,
+      });
+    });
+    this.#hidden = null;
+    if (fidPolicy !== null && fidLabel !== null) {
+      tracker = fidRun(fidLabel, fidPolicy)!;
+      // the compared policy runs for fidelity only: no callbacks, its anomalies discarded
+      this.#hidden = new PolicyRun(fidLabel, fidPolicy, model, {
+        anomalies: new AnomalyCollector(0),
+        fidelity: tracker,
+      });
+    }
+    this.#fidelity = tracker;
+    this.#baseline = options.baseline ?? resolved[0]!.label;
+    if (!labels.has(this.#baseline)) {
+      throw new UsageError(
+        `baseline "${this.#baseline}" is not among the policies (${[...labels].join(", ")})`,
+      );
+    }
+  }
+
+  /**
+   * Replays one request (requests and observed commands must arrive in time order).
+   *
+   * @param r the request
+   * @throws {UsageError} when out of time order or when the range is malformed
+   */
+  pushRequest(r: RequestRow): void {
+    this.#order(r.ts, `request ${r.request_id}`);
+    if (r.end < r.start || r.start < 0n || r.end > U64_END) {
+      throw new UsageError(`request ${r.request_id}: bad range [${r.start}, ${r.end})`);
+    }
+    this.#requests++;
+    const q = this.#req;
+    q.id = r.request_id;
+    q.ts = r.ts;
+    q.tsNs = Number(r.ts);
+    q.cpu = r.cpu ?? -1;
+    q.startPfn = Number(r.start >> 12n);
+    q.endPfn = Number((r.end + 4095n) >> 12n);
+    q.pages = q.endPfn - q.startPfn;
+    q.full = r.full || (r.start === 0n && r.end >= U64_END - 1n);
+    q.source = r.source;
+    q.dma = DMA_SOURCES.has(r.source) || (r.mm === null && r.pasid === null);
+    this.#children.checkRequest(r, this.#anomalies);
+    this.#fidelity?.openRequest(q.cpu, q.id, q.ts);
+    const view = this.state.viewFor(r, r.ts);
+    const skip = view.deviceCount === 0 || (!q.full && q.pages <= 0);
+    const runs = this.#runs;
+    for (let k = 0; k < runs.length; k++) this.#one(runs[k]!, view, skip);
+    if (this.#hidden !== null) this.#one(this.#hidden, view, skip);
+  }
+
+  #one(run: PolicyRun, view: ReturnType<BindingState["viewFor"]>, skip: boolean): void {
+    const p = run.policy;
+    if (p.advance !== undefined) p.advance(this.#req.tsNs, run);
+    if (skip) {
+      run.skip();
+      return;
+    }
+    run.begin(this.#req, view);
+    p.evaluate(this.#req, view, run);
+    run.end();
+  }
+
+  /**
+   * Takes one command the traced kernel issued (for fidelity and the PASID check).
+   *
+   * @param c the observed command
+   * @throws {UsageError} when out of time order
+   */
+  pushObserved(c: ObservedCommandRow): void {
+    this.#order(c.ts, `observed command ${c.command_id}`);
+    checkObservedPasid(
+      this.state,
+      c,
+      this.#anomalies,
+      this.#checks.unbindGraceNs ?? DEFAULT_UNBIND_GRACE_NS,
+    );
+    this.#fidelity?.observed(c);
+  }
+
+  #order(ts: bigint, what: string): void {
+    if (this.#finished) throw new UsageError("replay already finished");
+    if (this.#lastTs !== null && ts < this.#lastTs) {
+      throw new UsageError(`input not in time order: ${what} at ${ts} comes after ${this.#lastTs}`);
+    }
+    this.#lastTs = ts;
+  }
+
+  /**
+   * Fires pending timers, runs the lifecycle checks, and summarizes.
+   *
+   * @returns the result
+   */
+  finish(): ReplayResult {
+    if (this.#finished) throw new UsageError("replay already finished");
+    this.#finished = true;
+    for (const run of [...this.#runs, ...(this.#hidden ? [this.#hidden] : [])]) {
+      run.policy.finish?.(run);
+    }
+    const fidelity = this.#fidelity?.finish() ?? null;
+    checkLifecycle(this.state, this.#events, this.#anomalies, this.#checks, this.#children);
+    const base = this.#runs.find((r) => r.label === this.#baseline)!;
+    const ratio = (a: number, b: number) => (b === 0 ? null : a / b);
+    const policies: PolicySummary[] = this.#runs.map((run) => {
+      const descriptors: Record<string, number> = {};
+      run.policy.kinds.forEach((k, i) => {
+        descriptors[k.name] = (descriptors[k.name] ?? 0) + run.kindCount[i]!;
+      });
+      const req = run.pagesRequested.value(), inv = run.pagesInvalidated.value();
+      return {
+        name: run.label,
+        description: run.policy.description,
+        cost_model: run.model.name,
+        requests: run.requests,
+        requests_skipped: run.requestsSkipped,
+        submissions: run.submissions,
+        traps: run.traps,
+        descriptors,
+        pages_requested: req,
+        pages_invalidated: inv,
+        over_invalidation: req === 0n ? null : Number(inv) / Number(req),
+        full_flushes: run.fullFlushes,
+        modeled_ns: run.modeledNs,
+        modeled_ns_requests: run.syncNs,
+        modeled_ns_deferred: run.asyncNs,
+        modeled_ns_per_request: {
+          ...run.perRequest.summary(),
+          approximate: run.perRequest.approximate,
+        },
+        uncovered: run.uncovered,
+        ratio_to_baseline: {
+          baseline: base.label,
+          modeled_ns: ratio(run.modeledNs, base.modeledNs),
+          submissions: ratio(run.submissions, base.submissions),
+        },
+      };
+    });
+    return {
+      policies,
+      fidelity,
+      anomalies: this.#anomalies.rows,
+      anomaly_counts: Object.fromEntries(this.#anomalies.counts),
+      requests: this.#requests,
+    };
+  }
+}

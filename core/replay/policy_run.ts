@@ -1,0 +1,482 @@
+/**
+ * One policy's replay: the {@linkcode CommandSink} the policy emits into, and its counters.
+ *
+ * This is the hot path. Counting a command touches typed arrays only; rows
+ * (`replayed_commands`, per-request costs) are built only when a callback asks for them. Per request
+ * it tracks, for every cache the request must reach (each IOTLB tag group, unless the IOTLB is
+ * invalidated implicitly, and each ATS device's ATC), the page intervals its commands covered
+ * (up to 4 disjoint intervals; contiguous chunks merge) or that a full-scope command hit it. At the
+ * end of the request that gives:
+ * - `pages_requested` / `pages_invalidated`: for each such cache not hit by a full-scope command,
+ *   the request's pages and the union of the pages its commands covered (over-invalidation is the
+ *   ratio). Full-scope commands are counted in `full_flushes` instead, since their extent is the
+ *   whole address space;
+ * - the coverage check: a cache whose commands do not cover every requested page is an
+ *   `uncovered_range` anomaly (stale IOTLB or ATC entries), except for deferred policies.
+ *
+ * @module
+ */
+import type { AnomalyRow, ReplayedCommandRow } from "../canonical.ts";
+import type { AnomalyCollector } from "./checks.ts";
+import type { CostModel } from "./cost/cost_model.ts";
+import { descriptorNs } from "./cost/cost_model.ts";
+import { Distribution } from "./distribution.ts";
+import { ExactSum } from "./exact_sum.ts";
+import type { FidelityTracker } from "./fidelity.ts";
+import { CLASS_CODE } from "./kinds.ts";
+import { PAGE_SIZE } from "./pfn_math.ts";
+import type { CommandSink, ReplayPolicy, RequestInfo } from "./policy.ts";
+import type { BindingView } from "./state.ts";
+
+const C_IOTLB = CLASS_CODE.iotlb, C_DEVTLB = CLASS_CODE.devtlb, C_WAIT = CLASS_CODE.wait;
+const K = 4; // intervals tracked per cache per request
+
+/** The modeled cost of one request under one policy (the `request_costs` table). */
+export interface RequestCostRow {
+  policy: string;
+  request_id: number;
+  ts: bigint;
+  /** Submissions (waits) issued for this request. */
+  submissions: number;
+  /** Descriptors issued for this request, waits excluded. */
+  descriptors: number;
+  /** Modeled time (ns) on the request's path. */
+  modeled_ns: number;
+}
+
+/** Callbacks and collaborators of a run. */
+export interface PolicyRunHooks {
+  /** Receives every replayed command (and wait) as a row. */
+  onCommand?: ((row: ReplayedCommandRow) => void) | undefined;
+  /** Receives every request's modeled cost. */
+  onRequestCost?: ((row: RequestCostRow) => void) | undefined;
+  /** Where coverage anomalies go. */
+  anomalies: AnomalyCollector;
+  /** Set when this run is the one compared with the observed commands. */
+  fidelity?: FidelityTracker | undefined;
+}
+
+function hex(pfn: number): string {
+  return "0x" + pfn.toString(16);
+}
+
+/**
+ * Counts one policy's commands and costs over a replay.
+ *
+ * @example
+ * ```ts
+ * import { PolicyRun } from "./policy_run.ts";
+ * import { AnomalyCollector } from "./checks.ts";
+ * import { bareMetalVtd } from "./cost/bare_metal_vtd.ts";
+ * import { intelBatched } from "./policies/intel_batched.ts";
+ * const run = new PolicyRun("intel-batched", intelBatched.create({}), bareMetalVtd, {
+ *   anomalies: new AnomalyCollector(),
+ * });
+ * console.assert(run.submissions === 0);
+ * ```
+ */
+export class PolicyRun implements CommandSink {
+  /** Name shown in results. */
+  readonly label: string;
+  /** The policy instance. */
+  readonly policy: ReplayPolicy;
+  /** The cost model. */
+  readonly model: CostModel;
+  /** Count per kind (index = policy kind index). */
+  readonly kindCount: Float64Array;
+  /** Requests evaluated (something bound, non-empty range). */
+  requests = 0;
+  /** Requests skipped (nothing bound, or an empty range). */
+  requestsSkipped = 0;
+  /** Submissions (waits). */
+  submissions = 0;
+  /** Traps (submissions under a model with `trap_ns` > 0). */
+  traps = 0;
+  /** Full-scope commands. */
+  fullFlushes = 0;
+  /** Caches left with requested pages not invalidated. */
+  uncovered = 0;
+  /** Modeled time on requests' paths (ns). */
+  syncNs = 0;
+  /** Modeled time of deferred (timer) flushes (ns). */
+  asyncNs = 0;
+  /** Requested pages per reached cache (see module doc). */
+  readonly pagesRequested: ExactSum = new ExactSum();
+  /** Invalidated pages per reached cache (see module doc). */
+  readonly pagesInvalidated: ExactSum = new ExactSum();
+  /** Per-request modeled times. */
+  readonly perRequest: Distribution = new Distribution();
+
+  readonly #kindNs: Float64Array;
+  readonly #kindClass: Uint8Array;
+  readonly #subNs: number;
+  readonly #trap: number;
+  readonly #parallel: boolean;
+  readonly #implicit: boolean;
+  readonly #deferred: boolean;
+  readonly #hooks: PolicyRunHooks;
+  readonly #rows: boolean;
+  #req: RequestInfo | null = null;
+  #view: BindingView | null = null;
+  #iommuTime = new Float64Array(8);
+  #open = new Int32Array(8);
+  #pending = new Int32Array(8);
+  #asyncOpen = new Int32Array(8);
+  #tN = new Uint8Array(16);
+  #tFull = new Uint8Array(16);
+  #tLo = new Float64Array(16 * K);
+  #tHi = new Float64Array(16 * K);
+  #sub = 0;
+  #reqSubs = 0;
+  #reqDescs = 0;
+  #async = false;
+  #asyncReq = -1;
+  #asyncView: BindingView | null = null;
+
+  /**
+   * @param label name in results
+   * @param policy the policy instance
+   * @param model the cost model
+   * @param hooks callbacks and collaborators
+   */
+  constructor(label: string, policy: ReplayPolicy, model: CostModel, hooks: PolicyRunHooks) {
+    this.label = label;
+    this.policy = policy;
+    this.model = model;
+    const n = policy.kinds.length;
+    this.kindCount = new Float64Array(n);
+    this.#kindNs = new Float64Array(n);
+    this.#kindClass = new Uint8Array(n);
+    policy.kinds.forEach((k, i) => {
+      this.#kindNs[i] = descriptorNs(model, k.name);
+      this.#kindClass[i] = CLASS_CODE[k.class];
+    });
+    this.#subNs = model.submission_ns + model.trap_ns;
+    this.#trap = model.trap_ns > 0 ? 1 : 0;
+    this.#parallel = policy.parallelIommus;
+    this.#implicit = policy.implicitIotlb;
+    this.#deferred = policy.deferred;
+    this.#hooks = hooks;
+    this.#rows = hooks.onCommand !== undefined;
+  }
+
+  /** Modeled time in total (ns). */
+  get modeledNs(): number {
+    return this.syncNs + this.asyncNs;
+  }
+
+  /**
+   * Starts a request: sizes the scratch arrays for its view.
+   *
+   * @param req the request
+   * @param view what it reaches
+   */
+  begin(req: RequestInfo, view: BindingView): void {
+    this.#req = req;
+    this.#view = view;
+    if (view.iommuCount > this.#iommuTime.length) {
+      const n = view.iommuCount * 2;
+      this.#iommuTime = new Float64Array(n);
+      this.#open = new Int32Array(n);
+      this.#pending = new Int32Array(n);
+    }
+    const t = view.groupCount + view.deviceCount;
+    if (t > this.#tN.length) {
+      const n = t * 2;
+      this.#tN = new Uint8Array(n);
+      this.#tFull = new Uint8Array(n);
+      this.#tLo = new Float64Array(n * K);
+      this.#tHi = new Float64Array(n * K);
+    }
+    this.#reqSubs = 0;
+    this.#reqDescs = 0;
+  }
+
+  /** Counts a request that had nothing to do. */
+  skip(): void {
+    this.requestsSkipped++;
+  }
+
+  /** @inheritdoc */
+  cmd(
+    kind: number,
+    iommu: number,
+    group: number,
+    device: number,
+    addrPfn: number,
+    pages: number,
+  ): void {
+    this.kindCount[kind]!++;
+    const cls = this.#kindClass[kind]!;
+    if (pages < 0 && (cls === C_IOTLB || cls === C_DEVTLB)) this.fullFlushes++;
+    if (this.#async) {
+      this.asyncNs += this.#kindNs[kind]!;
+      if (pages >= 0 && (cls === C_IOTLB || cls === C_DEVTLB)) this.pagesInvalidated.add(pages);
+      if (this.#asyncOpen[iommu] === 0) this.#asyncOpen[iommu] = ++this.#sub;
+      if (this.#rows) {
+        this.#row(
+          this.#asyncView!,
+          this.#asyncReq,
+          this.#asyncOpen[iommu]!,
+          kind,
+          iommu,
+          device,
+          addrPfn,
+          pages,
+        );
+      }
+      return;
+    }
+    const view = this.#view!;
+    this.#iommuTime[iommu]! += this.#kindNs[kind]!;
+    this.#pending[iommu]!++;
+    this.#reqDescs++;
+    if (this.#open[iommu] === 0) this.#open[iommu] = ++this.#sub;
+    if (cls === C_IOTLB) {
+      if (group >= 0) this.#cover(group, addrPfn, pages);
+      else {
+        const g1 = view.iommuGroupEnd[iommu]!;
+        for (let g = view.iommuGroupStart[iommu]!; g < g1; g++) this.#cover(g, addrPfn, pages);
+      }
+    } else if (cls === C_DEVTLB && device >= 0) {
+      this.#cover(view.groupCount + device, addrPfn, pages);
+    }
+    if (this.#rows) {
+      this.#row(view, this.#req!.id, this.#open[iommu]!, kind, iommu, device, addrPfn, pages);
+    }
+    const fid = this.#hooks.fidelity;
+    if (fid !== undefined && cls !== C_WAIT) {
+      fid.replayed(
+        view.iommuName[iommu]!,
+        this.policy.kinds[kind]!.name,
+        cls === C_DEVTLB && device >= 0 ? view.deviceName[device]! : null,
+        pages < 0 ? null : BigInt(addrPfn) * 4096n,
+        pages < 0 ? null : BigInt(pages) * 4096n,
+        this.#open[iommu]!,
+      );
+    }
+  }
+
+  /** @inheritdoc */
+  wait(iommu: number, kind: number = this.policy.waitKind): void {
+    this.kindCount[kind]!++;
+    this.submissions++;
+    this.traps += this.#trap;
+    const ns = this.#subNs + this.#kindNs[kind]!;
+    if (this.#async) {
+      this.asyncNs += ns;
+      if (this.#asyncOpen[iommu] === 0) this.#asyncOpen[iommu] = ++this.#sub;
+      if (this.#rows) {
+        this.#row(
+          this.#asyncView!,
+          this.#asyncReq,
+          this.#asyncOpen[iommu]!,
+          kind,
+          iommu,
+          -1,
+          0,
+          -1,
+        );
+      }
+      this.#asyncOpen[iommu] = 0;
+      return;
+    }
+    this.#iommuTime[iommu]! += ns;
+    this.#pending[iommu] = 0;
+    this.#reqSubs++;
+    if (this.#open[iommu] === 0) this.#open[iommu] = ++this.#sub;
+    if (this.#rows) {
+      this.#row(this.#view!, this.#req!.id, this.#open[iommu]!, kind, iommu, -1, 0, -1);
+    }
+    this.#hooks.fidelity?.submitted(this.#open[iommu]!);
+    this.#open[iommu] = 0;
+  }
+
+  /** @inheritdoc */
+  beginAsync(requestId: number, view: BindingView): void {
+    this.#async = true;
+    this.#asyncReq = requestId;
+    this.#asyncView = view;
+    if (view.iommuCount > this.#asyncOpen.length) {
+      this.#asyncOpen = new Int32Array(view.iommuCount * 2);
+    }
+  }
+
+  /** @inheritdoc */
+  endAsync(): void {
+    const v = this.#asyncView;
+    if (v !== null) {
+      // close what the policy left open
+      for (let i = 0; i < v.iommuCount; i++) if (this.#asyncOpen[i] !== 0) this.wait(i);
+    }
+    this.#async = false;
+    this.#asyncView = null;
+  }
+
+  /**
+   * Ends a request: closes open submissions, charges its time, accounts its caches and runs the
+   * coverage check.
+   */
+  end(): void {
+    const view = this.#view!, req = this.#req!;
+    let t = 0;
+    for (let i = 0; i < view.iommuCount; i++) {
+      if (this.#pending[i]! > 0) this.wait(i);
+      const it = this.#iommuTime[i]!;
+      if (this.#parallel) {
+        if (it > t) t = it;
+      } else t += it;
+      this.#iommuTime[i] = 0;
+      this.#open[i] = 0;
+    }
+    this.syncNs += t;
+    this.perRequest.add(t);
+    this.requests++;
+    const g = view.groupCount;
+    if (!this.#implicit) { for (let x = 0; x < g; x++) this.#account(x, req, view); }
+    for (let d = 0; d < view.deviceCount; d++) {
+      if (view.deviceAts[d] === 1) this.#account(g + d, req, view);
+      else {
+        this.#tN[g + d] = 0;
+        this.#tFull[g + d] = 0;
+      }
+    }
+    if (this.#implicit) {
+      for (let x = 0; x < g; x++) {
+        this.#tN[x] = 0;
+        this.#tFull[x] = 0;
+      }
+    }
+    const cb = this.#hooks.onRequestCost;
+    if (cb !== undefined) {
+      cb({
+        policy: this.label,
+        request_id: req.id,
+        ts: req.ts,
+        submissions: this.#reqSubs,
+        descriptors: this.#reqDescs,
+        modeled_ns: t,
+      });
+    }
+  }
+
+  #cover(t: number, lo: number, pages: number): void {
+    if (pages < 0) {
+      this.#tFull[t] = 1;
+      return;
+    }
+    const hi = lo + pages;
+    const n = this.#tN[t]!, base = t * K;
+    const L = this.#tLo, H = this.#tHi;
+    for (let k = 0; k < n; k++) {
+      const j = base + k;
+      if (lo <= H[j]! && hi >= L[j]!) {
+        if (lo < L[j]!) L[j] = lo;
+        if (hi > H[j]!) H[j] = hi;
+        return;
+      }
+    }
+    if (n < K) {
+      L[base + n] = lo;
+      H[base + n] = hi;
+      this.#tN[t] = n + 1;
+      return;
+    }
+    // more than K disjoint pieces: widen the last one (over-approximates coverage)
+    const j = base + K - 1;
+    if (lo < L[j]!) L[j] = lo;
+    if (hi > H[j]!) H[j] = hi;
+  }
+
+  #account(t: number, req: RequestInfo, view: BindingView): void {
+    const full = this.#tFull[t] === 1;
+    const n = this.#tN[t]!;
+    this.#tN[t] = 0;
+    this.#tFull[t] = 0;
+    if (full) return;
+    const base = t * K, L = this.#tLo, H = this.#tHi;
+    // sort the n <= 4 intervals by start (insertion sort, in place)
+    for (let a = 1; a < n; a++) {
+      const lo = L[base + a]!, hi = H[base + a]!;
+      let b = a - 1;
+      while (b >= 0 && L[base + b]! > lo) {
+        L[base + b + 1] = L[base + b]!;
+        H[base + b + 1] = H[base + b]!;
+        b--;
+      }
+      L[base + b + 1] = lo;
+      H[base + b + 1] = hi;
+    }
+    let union = 0, cur = req.startPfn, covered = false, prevHi = -1;
+    for (let k = 0; k < n; k++) {
+      const lo = L[base + k]!, hi = H[base + k]!;
+      union += hi - (lo > prevHi ? lo : prevHi > hi ? hi : prevHi);
+      if (hi > prevHi) prevHi = hi;
+      if (lo <= cur && hi > cur) cur = hi;
+    }
+    if (cur >= req.endPfn) covered = true;
+    if (req.full) covered = false;
+    if (!req.full) {
+      this.pagesRequested.add(req.pages);
+      this.pagesInvalidated.add(union);
+    }
+    if (!covered && !this.#deferred) {
+      this.uncovered++;
+      this.#hooks.anomalies.add(this.#uncoveredRow(t, req, view, n));
+    }
+  }
+
+  #uncoveredRow(t: number, req: RequestInfo, view: BindingView, n: number): AnomalyRow {
+    const g = view.groupCount;
+    const isDev = t >= g;
+    const group = isDev ? view.deviceGroup[t - g]! : t;
+    const device = isDev
+      ? view.deviceName[t - g]!
+      : view.deviceName[view.groupDeviceStart[t]!] ?? null;
+    const iommu = view.iommuName[view.groupIommu[group]!]!;
+    const got: string[] = [];
+    for (let k = 0; k < n; k++) {
+      got.push(`${hex(this.#tLo[t * K + k]!)}-${hex(this.#tHi[t * K + k]! - 1)}`);
+    }
+    const what = isDev
+      ? `ATC of ${device}`
+      : `IOTLB of ${iommu} (domain ${view.groupDomain[group]})`;
+    const need = req.full
+      ? "the whole address space"
+      : `pfn ${hex(req.startPfn)}-${hex(req.endPfn - 1)}`;
+    return {
+      kind: "uncovered_range",
+      ts: req.ts,
+      policy: this.label,
+      request_id: req.id,
+      device,
+      pasid: view.groupPasid[group] ?? null,
+      mm: view.mm,
+      detail: `${what}: request needs ${need}, commands covered ${
+        got.length ? `pfn ${got.join(", ")}` : "nothing"
+      } (stale ${isDev ? "ATC" : "IOTLB"} entries)`,
+    };
+  }
+
+  #row(
+    view: BindingView,
+    requestId: number,
+    submission: number,
+    kind: number,
+    iommu: number,
+    device: number,
+    addrPfn: number,
+    pages: number,
+  ): void {
+    this.#hooks.onCommand!({
+      policy: this.label,
+      request_id: requestId,
+      submission,
+      iommu: view.iommuName[iommu] ?? "unknown",
+      device: device >= 0 ? view.deviceName[device] ?? null : null,
+      kind: this.policy.kinds[kind]!.name,
+      addr: pages < 0 ? null : BigInt(addrPfn) * BigInt(PAGE_SIZE),
+      size: pages < 0 ? null : BigInt(pages) * BigInt(PAGE_SIZE),
+    });
+  }
+}
