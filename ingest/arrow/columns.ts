@@ -107,14 +107,19 @@ export interface ColumnBuilder {
   finish(): Data;
 }
 
-/** Integer column; `read` decodes from a record or returns undefined when out of bounds. */
+/**
+ * Integer column. Values live in one byte buffer written through a DataView, so every integer
+ * column shares one shape (monomorphic hot paths); little-endian records are copied byte for byte.
+ */
 export class IntColumn implements ColumnBuilder {
   readonly type: DataType;
   private ctor: IntCtor;
-  private arr: IntArray;
+  private buf: Uint8Array = new Uint8Array(1024 * 8);
+  private dv: DataView = new DataView(this.buf.buffer);
+  private cap: number;
   private n = 0;
   private valid = new Validity();
-  private big: boolean;
+  private copy: boolean;
 
   /**
    * @param name column name
@@ -133,79 +138,126 @@ export class IntColumn implements ColumnBuilder {
     const k = intKind(size, signed);
     this.type = k.type;
     this.ctor = k.ctor;
-    this.arr = new k.ctor(1024);
-    this.big = size === 8 || ![1, 2, 4].includes(size);
+    this.cap = this.buf.length / size;
+    // Arrow buffers are little endian; so is every host Deno runs on.
+    this.copy = le;
   }
 
   get length(): number {
     return this.n;
   }
 
-  private ensure(): void {
-    if (this.n < this.arr.length) return;
-    const na = new this.ctor(this.arr.length * 2);
-    (na as Uint8Array).set(this.arr as Uint8Array);
-    this.arr = na;
-    this.valid.grow(na.length);
+  private grow(): void {
+    const nb = new Uint8Array(this.buf.length * 2);
+    nb.set(this.buf);
+    this.buf = nb;
+    this.dv = new DataView(nb.buffer);
+    this.cap = nb.length / this.size;
+    this.valid.grow(this.cap);
+  }
+
+  private put(i: number, x: number | bigint): void {
+    const dv = this.dv;
+    const o = i * this.size;
+    switch (this.size) {
+      case 1:
+        dv.setUint8(o, Number(x) & 0xff);
+        break;
+      case 2:
+        dv.setUint16(o, Number(x) & 0xffff, true);
+        break;
+      case 4:
+        dv.setUint32(o, Number(x) >>> 0, true);
+        break;
+      default:
+        dv.setBigUint64(o, BigInt.asUintN(64, typeof x === "bigint" ? x : BigInt(x)), true);
+    }
   }
 
   /** Appends a number or bigint (no checks). */
   push(x: number | bigint): void {
-    this.ensure();
-    (this.arr as unknown as (number | bigint)[])[this.n++] = x;
+    if (this.n >= this.cap) this.grow();
+    this.put(this.n++, x);
   }
 
-  appendRecord(v: DataView, _b: Uint8Array, start: number, len: number): void {
+  /** Appends a 32-bit integer to a 4-byte column (hot path for cpu and pid). */
+  push32(x: number): void {
+    if (this.n >= this.cap) this.grow();
+    this.dv.setInt32(this.n++ * 4, x, true);
+  }
+
+  /** Appends a byte to a 1-byte column (hot path for flags and preempt_count). */
+  push8(x: number): void {
+    if (this.n >= this.cap) this.grow();
+    this.buf[this.n++] = x;
+  }
+
+  appendRecord(v: DataView, b: Uint8Array, start: number, len: number): void {
     const f = this.field!;
-    this.ensure();
-    if (f.offset + f.size > len) {
-      this.valid.set(this.n, false, this.arr.length);
+    if (this.n >= this.cap) this.grow();
+    const size = this.size;
+    if (f.offset + size > len) {
+      this.valid.set(this.n, false, this.cap);
       this.n++;
       return;
     }
     const at = start + f.offset;
-    const a = this.arr as unknown as (number | bigint)[];
-    switch (this.size) {
-      case 1:
-        a[this.n] = this.signed ? v.getInt8(at) : v.getUint8(at);
-        break;
-      case 2:
-        a[this.n] = this.signed ? v.getInt16(at, this.le) : v.getUint16(at, this.le);
-        break;
-      case 4:
-        a[this.n] = this.signed ? v.getInt32(at, this.le) : v.getUint32(at, this.le);
-        break;
-      default:
-        a[this.n] = this.signed ? v.getBigInt64(at, this.le) : v.getBigUint64(at, this.le);
+    const o = this.n * size;
+    if (this.copy) {
+      const dv = this.dv;
+      switch (size) {
+        case 1:
+          this.buf[o] = b[at]!;
+          break;
+        case 2:
+          dv.setUint16(o, v.getUint16(at, true), true);
+          break;
+        case 4:
+          dv.setUint32(o, v.getUint32(at, true), true);
+          break;
+        default:
+          dv.setUint32(o, v.getUint32(at, true), true);
+          dv.setUint32(o + 4, v.getUint32(at + 4, true), true);
+      }
+    } else {
+      const dv = this.dv;
+      switch (size) {
+        case 1:
+          dv.setUint8(o, v.getUint8(at));
+          break;
+        case 2:
+          dv.setUint16(o, v.getUint16(at, false), true);
+          break;
+        case 4:
+          dv.setUint32(o, v.getUint32(at, false), true);
+          break;
+        default:
+          dv.setBigUint64(o, v.getBigUint64(at, false), true);
+      }
     }
-    this.valid.set(this.n, true, this.arr.length);
+    if (this.valid.bits) this.valid.set(this.n, true, this.cap);
     this.n++;
   }
 
   appendValue(x: FieldValue | undefined): void {
-    this.ensure();
-    const a = this.arr as unknown as (number | bigint)[];
+    if (this.n >= this.cap) this.grow();
     if (typeof x === "number" || typeof x === "bigint" || typeof x === "boolean") {
-      const num = typeof x === "boolean" ? (x ? 1 : 0) : x;
-      if (this.big) {
-        a[this.n] = this.signed ? BigInt.asIntN(64, BigInt(num)) : BigInt.asUintN(64, BigInt(num));
-      } else {
-        a[this.n] = typeof num === "bigint" ? Number(num) : num;
-      }
-      this.valid.set(this.n, true, this.arr.length);
+      this.put(this.n, typeof x === "boolean" ? (x ? 1 : 0) : x);
+      if (this.valid.bits) this.valid.set(this.n, true, this.cap);
     } else {
-      this.valid.set(this.n, false, this.arr.length);
+      this.valid.set(this.n, false, this.cap);
     }
     this.n++;
   }
 
   finish(): Data {
+    const bytes = this.buf.slice(0, this.n * this.size);
     const data = makeData({
       type: this.type,
       length: this.n,
       nullCount: this.valid.nulls,
       nullBitmap: this.valid.nulls ? this.valid.bits!.slice(0, Math.ceil(this.n / 8)) : null,
-      data: (this.arr as Uint8Array).slice(0, this.n),
+      data: new this.ctor(bytes.buffer as ArrayBuffer as never),
     } as never) as Data;
     this.n = 0;
     this.valid.reset();
@@ -293,6 +345,48 @@ export class StringColumn implements ColumnBuilder {
     return this.n;
   }
 
+  private keyed = new Map<number, number>();
+  private lastKey = NaN;
+  private lastIdx = 0;
+  private smallKeyed = new Int32Array(1024).fill(-1);
+
+  /**
+   * Appends the string identified by a numeric key (e.g. a pid for its comm), computing it only the
+   * first time the key appears in this batch.
+   *
+   * @param key numeric key
+   * @param make produces the string
+   */
+  pushKeyed(key: number, make: (key: number) => string): void {
+    const small = key >= 0 && key < 1024;
+    const sk = small ? this.smallKeyed[key]! : -1;
+    const k = sk >= 0
+      ? sk
+      : key === this.lastKey
+      ? this.lastIdx
+      : small
+      ? undefined
+      : this.keyed.get(key);
+    if (k === undefined) {
+      this.push(make(key));
+      if (small) this.smallKeyed[key] = this.idx[this.n - 1]!;
+      else this.keyed.set(key, this.idx[this.n - 1]!);
+      this.lastKey = key;
+      this.lastIdx = this.idx[this.n - 1]!;
+      return;
+    }
+    this.lastKey = key;
+    this.lastIdx = k;
+    if (this.n >= this.idx.length) {
+      const na = new Int32Array(this.idx.length * 2);
+      na.set(this.idx);
+      this.idx = na;
+      this.valid.grow(na.length);
+    }
+    if (this.valid.bits) this.valid.set(this.n, true, this.idx.length);
+    this.idx[this.n++] = k;
+  }
+
   /** Appends a string (null = unknown). */
   push(s: string | null): void {
     if (this.n >= this.idx.length) {
@@ -312,7 +406,7 @@ export class StringColumn implements ColumnBuilder {
       this.values.push(s);
       this.dict.set(s, k);
     }
-    this.valid.set(this.n, true, this.idx.length);
+    if (this.valid.bits) this.valid.set(this.n, true, this.idx.length);
     this.idx[this.n++] = k;
   }
 
@@ -352,8 +446,61 @@ export class StringColumn implements ColumnBuilder {
     } as never) as Data;
     this.n = 0;
     this.dict = new Map();
+    this.keyed = new Map();
+    this.smallKeyed.fill(-1);
+    this.lastKey = NaN;
     this.values = [];
     this.valid.reset();
+    return d;
+  }
+}
+
+/**
+ * A dictionary column whose indices are known small integers (a table's ordinal, a buffer's index):
+ * no lookups per row; the dictionary is the full list of names at flush time.
+ */
+export class KeyedDictColumn implements ColumnBuilder {
+  readonly type = new Dictionary(new Utf8(), new Int32());
+  private idx = new Int32Array(1024);
+  private n = 0;
+
+  /**
+   * @param name column name
+   * @param names the dictionary: index -> string (read at flush; may grow meanwhile)
+   */
+  constructor(readonly name: string, readonly names: readonly string[]) {}
+
+  get length(): number {
+    return this.n;
+  }
+
+  /** Appends the index of a name in `names`. */
+  push(i: number): void {
+    if (this.n >= this.idx.length) {
+      const na = new Int32Array(this.idx.length * 2);
+      na.set(this.idx);
+      this.idx = na;
+    }
+    this.idx[this.n++] = i;
+  }
+
+  appendRecord(): void {
+    throw new Error("KeyedDictColumn is filled by push");
+  }
+
+  appendValue(x: FieldValue | undefined): void {
+    const i = this.names.indexOf(String(x ?? ""));
+    this.push(i < 0 ? 0 : i);
+  }
+
+  finish(): Data {
+    const d = makeData({
+      type: this.type,
+      length: this.n,
+      data: this.idx.slice(0, this.n),
+      dictionary: vectorFromArray([...this.names], new Utf8()),
+    } as never) as Data;
+    this.n = 0;
     return d;
   }
 }

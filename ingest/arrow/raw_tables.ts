@@ -25,6 +25,7 @@ import {
   type ColumnBuilder,
   columnFor,
   IntColumn,
+  KeyedDictColumn,
   ListColumn,
   StringColumn,
   TsColumn,
@@ -131,6 +132,8 @@ export interface EventTable {
   format: EventFormat | null;
   /** Source field names of the own columns, in order. */
   fieldNames: string[];
+  /** Position of this table among the trace's tables (a small integer key). */
+  ordinal: number;
 }
 
 function makeCommon(): CommonColumns {
@@ -174,8 +177,11 @@ export class RawTables {
   private byKey = new Map<string, EventTable>();
   private tables: EventTable[] = [];
   private index: EventTable | null;
-  private indexSys: StringColumn | null = null;
-  private indexEv: StringColumn | null = null;
+  private indexSys: KeyedDictColumn | null = null;
+  private indexEv: KeyedDictColumn | null = null;
+  /** Table ordinal -> system / event name (the index's dictionaries). */
+  private readonly sysNames: string[] = [];
+  private readonly evNames: string[] = [];
   readonly batchRows: number;
 
   /**
@@ -186,8 +192,8 @@ export class RawTables {
     this.batchRows = opts.batchRows ?? 65536;
     if (opts.eventsIndex ?? true) {
       const common = makeCommon();
-      this.indexSys = new StringColumn("system");
-      this.indexEv = new StringColumn("event");
+      this.indexSys = new KeyedDictColumn("system", this.sysNames);
+      this.indexEv = new KeyedDictColumn("event", this.evNames);
       const b = new TableBuilder(
         "main",
         "events",
@@ -195,7 +201,7 @@ export class RawTables {
         [],
         [],
       );
-      this.index = { builder: b, common, format: null, fieldNames: [] };
+      this.index = { builder: b, common, format: null, fieldNames: [], ordinal: -1 };
     } else this.index = null;
   }
 
@@ -230,10 +236,22 @@ export class RawTables {
       own,
       f.ownFields.map((x) => x.name),
     );
-    t = { builder: b, common, format: f, fieldNames: f.ownFields.map((x) => x.name) };
-    this.byKey.set(key, t);
-    this.tables.push(t);
+    t = {
+      builder: b,
+      common,
+      format: f,
+      fieldNames: f.ownFields.map((x) => x.name),
+      ordinal: this.tables.length,
+    };
+    this.register(t);
     return t;
+  }
+
+  private register(t: EventTable): void {
+    this.byKey.set(`${t.builder.schema}\0${t.builder.name}`, t);
+    this.tables.push(t);
+    this.sysNames.push(t.builder.schema);
+    this.evNames.push(t.builder.name);
   }
 
   /**
@@ -279,9 +297,14 @@ export class RawTables {
     });
     const common = makeCommon();
     const b = new TableBuilder(system, event, commonList(common), own, fields.map((f) => f.name));
-    t = { builder: b, common, format: null, fieldNames: fields.map((f) => f.name) };
-    this.byKey.set(key, t);
-    this.tables.push(t);
+    t = {
+      builder: b,
+      common,
+      format: null,
+      fieldNames: fields.map((f) => f.name),
+      ordinal: this.tables.length,
+    };
+    this.register(t);
     return t;
   }
 
@@ -291,20 +314,21 @@ export class RawTables {
     ix.common.cpu.push(cpu);
     ix.common.pid.push(pid);
     ix.common.comm.push(comm);
-    this.indexSys!.push(t.builder.schema);
-    this.indexEv!.push(t.builder.name);
+    this.indexSys!.push(t.ordinal);
+    this.indexEv!.push(t.ordinal);
     ix.common.buffer.push(buffer);
   }
 
   /**
-   * Appends one row from a binary record. The caller has already pushed `ts` (see `tsPush`).
+   * Appends one row from a binary record. The caller has already pushed `ts` (see `tsPushSplit`).
    *
    * @param t the event's table
    * @param cpu CPU
    * @param pid common_pid
-   * @param comm comm
+   * @param comm gives the comm of a pid (called once per pid and batch)
    * @param flags common_flags
    * @param preempt common_preempt_count
+   * @param bufferKey small integer identifying the buffer (its index)
    * @param buffer buffer name
    * @param v record view
    * @param bytes record bytes
@@ -315,9 +339,10 @@ export class RawTables {
     t: EventTable,
     cpu: number,
     pid: number,
-    comm: string,
+    comm: (pid: number) => string,
     flags: number,
     preempt: number,
+    bufferKey: number,
     buffer: string,
     v: DataView,
     bytes: Uint8Array,
@@ -325,15 +350,23 @@ export class RawTables {
     len: number,
   ): void {
     const c = t.common;
-    c.cpu.push(cpu);
-    c.pid.push(pid);
-    c.comm.push(comm);
-    c.flags.push(flags);
-    c.preempt.push(preempt);
-    c.buffer.push(buffer);
+    c.cpu.push32(cpu);
+    c.pid.push32(pid);
+    c.comm.pushKeyed(pid, comm);
+    c.flags.push8(flags);
+    c.preempt.push8(preempt);
+    c.buffer.pushKeyed(bufferKey, () => buffer);
     const own = t.builder.own;
     for (let i = 0; i < own.length; i++) own[i]!.appendRecord(v, bytes, start, len);
-    this.indexRow(t, cpu, pid, comm, buffer);
+    const ix = this.index;
+    if (ix) {
+      ix.common.cpu.push32(cpu);
+      ix.common.pid.push32(pid);
+      ix.common.comm.pushKeyed(pid, comm);
+      this.indexSys!.push(t.ordinal);
+      this.indexEv!.push(t.ordinal);
+      ix.common.buffer.pushKeyed(bufferKey, () => buffer);
+    }
     this.rowDone(t);
   }
 

@@ -36,24 +36,22 @@ export function ingestTraceDat(
   const addHi = additive !== undefined ? Number(BigInt.asIntN(64, additive) >> 32n) : 0;
   const addLo = additive !== undefined ? Number(BigInt.asUintN(32, additive)) : 0;
   const fast = additive !== undefined && additive >= 0n && additive < (1n << 62n);
-  const tables = new Map<number, { t: EventTable; c: CommonLayout }>();
+  const tables: ({ t: EventTable; c: CommonLayout } | undefined)[] = new Array(65536);
+  let types = 0;
   const bufferNames = t.buffers.map((b) => b.name);
-  const commCache = new Map<number, string>();
+  const comm = (pid: number) => commOf(t.cmdlines, pid);
   let n = 0;
-  for (const r of reader.records()) {
-    let e = tables.get(r.format.id);
+  const r = reader.cursor;
+  while (reader.next()) {
+    let e = tables[r.format.id];
     if (!e) {
       e = { t: rt.tableForFormat(r.format, le), c: commonLayout(r.format) };
-      tables.set(r.format.id, e);
+      tables[r.format.id] = e;
+      types++;
     }
     const v = r.view;
     const s = r.start;
     const pid = e.c.pidSize === 4 ? v.getInt32(s + e.c.pid, le) : v.getInt16(s + e.c.pid, le);
-    let comm = commCache.get(pid);
-    if (comm === undefined) {
-      comm = commOf(t.cmdlines, pid);
-      commCache.set(pid, comm);
-    }
     if (fast) rt.tsPushSplit(e.t, addHi, addLo, r.rel);
     else rt.tsPush(e.t, reader.ts(r.rel, r.cpu));
     rt.addRecord(
@@ -63,6 +61,7 @@ export function ingestTraceDat(
       comm,
       v.getUint8(s + e.c.flags),
       v.getUint8(s + e.c.preempt),
+      r.bufferIndex,
       bufferNames[r.bufferIndex] ?? "",
       v,
       r.bytes,
@@ -102,7 +101,7 @@ export function ingestTraceDat(
     options: [...new Set(t.options.seen)].join(","),
     buffers: bufferNames.join(","),
     events: BigInt(st.events),
-    event_types: tables.size,
+    event_types: types,
     lost_events: BigInt(st.lostEvents),
     lost_pages_unknown_count: st.lostPagesUnknownCount,
     damaged_pages: st.damagedPages,
