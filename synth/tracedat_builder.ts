@@ -393,7 +393,7 @@ export class TraceDatBuilder {
   #cmdlinesText(): string {
     const pairs = this.#h.cmdlines
       ? [...this.#h.cmdlines] as (readonly [number, string])[]
-      : [...this.#cmdlines];
+      : [...this.#cmdlines].sort((a, b) => a[0] - b[0]);
     return pairs.map(([pid, comm]) => `${pid} ${comm}\n`).join("");
   }
 
