@@ -334,6 +334,8 @@ export class RawTables {
    * @param bytes record bytes
    * @param start record start
    * @param len record length
+   * @param commKey key of `comm`'s per-batch cache (default `pid`); a reader whose comm of a pid
+   *   changes over time (perf: COMM records at exec) passes a key that changes with it
    */
   addRecord(
     t: EventTable,
@@ -348,11 +350,12 @@ export class RawTables {
     bytes: Uint8Array,
     start: number,
     len: number,
+    commKey: number = pid,
   ): void {
     const c = t.common;
     c.cpu.push32(cpu);
     c.pid.push32(pid);
-    c.comm.pushKeyed(pid, comm);
+    c.comm.pushKeyed(commKey, comm);
     c.flags.push8(flags);
     c.preempt.push8(preempt);
     c.buffer.pushKeyed(bufferKey, () => buffer);
@@ -362,7 +365,7 @@ export class RawTables {
     if (ix) {
       ix.common.cpu.push32(cpu);
       ix.common.pid.push32(pid);
-      ix.common.comm.pushKeyed(pid, comm);
+      ix.common.comm.pushKeyed(commKey, comm);
       this.indexSys!.push(t.ordinal);
       this.indexEv!.push(t.ordinal);
       ix.common.buffer.pushKeyed(bufferKey, () => buffer);
