@@ -30,7 +30,11 @@ export class MemoryByteStore implements ByteStore {
   #parts: Uint8Array[] = [];
   #size = 0;
 
-  /** @param bytes bytes to append */
+  /**
+   * Appends a copy of the bytes.
+   *
+   * @param bytes bytes to append
+   */
   append(bytes: Uint8Array): void {
     this.#parts.push(bytes.slice());
     this.#size += bytes.length;
@@ -41,7 +45,11 @@ export class MemoryByteStore implements ByteStore {
     return this.#size;
   }
 
-  /** @returns the appended pieces */
+  /**
+   * The stored bytes.
+   *
+   * @returns the appended pieces
+   */
   pieces(): Iterable<Uint8Array> {
     return this.#parts;
   }
@@ -58,13 +66,21 @@ export class FileByteStore implements ByteStore {
   readonly #file: Deno.FsFile;
   #size = 0;
 
-  /** @param dir directory for the temporary file (default: the system's) */
+  /**
+   * Creates the temporary file.
+   *
+   * @param dir directory for the temporary file (default: the system's)
+   */
   constructor(dir?: string) {
     this.#path = Deno.makeTempFileSync(dir ? { dir, prefix: "cpu-" } : { prefix: "cpu-" });
     this.#file = Deno.openSync(this.#path, { read: true, write: true, truncate: true });
   }
 
-  /** @param bytes bytes to append */
+  /**
+   * Writes the bytes at the end of the temporary file.
+   *
+   * @param bytes bytes to append
+   */
   append(bytes: Uint8Array): void {
     let done = 0;
     while (done < bytes.length) done += this.#file.writeSync(bytes.subarray(done));
@@ -76,7 +92,11 @@ export class FileByteStore implements ByteStore {
     return this.#size;
   }
 
-  /** @returns the file content in 1 MiB pieces */
+  /**
+   * Reads the file back from the start.
+   *
+   * @returns the file content in 1 MiB pieces (views of one reused buffer)
+   */
   *pieces(): Iterable<Uint8Array> {
     this.#file.seekSync(0, Deno.SeekMode.Start);
     const buf = new Uint8Array(1 << 20);
@@ -137,6 +157,8 @@ export class CpuDataStream {
   #lastTs: bigint | null = null;
 
   /**
+   * Starts the data of one CPU.
+   *
    * @param store storage for the data
    * @param options page layout and compression
    */

@@ -75,6 +75,8 @@ export class RingBufferPageWriter {
   #records = 0;
 
   /**
+   * Creates a writer for one CPU.
+   *
    * @param sink receives every finished page (the buffer is reused: copy it to keep it)
    * @param options page size, long size, byte order
    */

@@ -16,11 +16,15 @@ import type { EventFormat, FieldFormat } from "../ingest/format/types.ts";
 export interface RawReportLine {
   /** Buffer instance prefix (`inst2`), `""` for the top buffer. */
   buffer: string;
+  /** Command name as printed. */
   comm: string;
+  /** Process id. */
   pid: number;
+  /** CPU number. */
   cpu: number;
   /** Nanoseconds (or raw counts for non-ns clocks). */
   ts: bigint;
+  /** Event name. */
   event: string;
   /** `name=value` pairs as printed. */
   fields: Map<string, string>;
@@ -30,6 +34,7 @@ export interface RawReportLine {
 export interface RawReport {
   /** The `cpus=N` line. */
   cpus: number;
+  /** Event lines in report order. */
   lines: RawReportLine[];
   /** `CPU:N [K EVENTS DROPPED]` lines (count null when unknown). */
   dropped: { cpu: number; count: number | null }[];

@@ -107,7 +107,18 @@ export function partSize(p: FilePart): number {
 }
 
 const TEXT = new TextEncoder();
-const CLOCKS = ["local", "global", "counter", "uptime", "perf", "mono", "mono_raw", "boot", "tai"];
+const CLOCKS = [
+  "local",
+  "global",
+  "counter",
+  "uptime",
+  "perf",
+  "mono",
+  "mono_raw",
+  "boot",
+  "tai",
+  "x86-tsc",
+];
 
 /** Growable byte buffer with numbers in the file's byte order. */
 class Out {
@@ -214,6 +225,8 @@ export class TraceDatBuilder {
   #finished = false;
 
   /**
+   * Parses the formats and prepares the buffers.
+   *
    * @param header the trace's description
    * @param storeFactory makes the storage of each CPU's data
    * @throws {UsageError} on inconsistent settings or unparsable formats
@@ -405,7 +418,7 @@ export class TraceDatBuilder {
     if (this.#h.options?.traceClock !== undefined) return this.#h.options.traceClock;
     const clock = this.#clock();
     const list = CLOCKS.includes(clock) ? CLOCKS : [...CLOCKS, clock];
-    return list.map((c) => (c === clock ? `[${c}]` : c)).join(" ") + " x86-tsc\n";
+    return list.map((c) => (c === clock ? `[${c}]` : c)).join(" ") + "\n";
   }
 
   #cpustatTexts(): string[] {

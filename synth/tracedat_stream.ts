@@ -60,6 +60,8 @@ export class TraceDatStreamWriter {
   #closed = false;
 
   /**
+   * Prepares a streamed trace; nothing is written to `path` before {@linkcode close}.
+   *
    * @param path output file (created or truncated at {@linkcode close})
    * @param header the trace's description
    * @param options temporary directory

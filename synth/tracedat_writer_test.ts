@@ -7,7 +7,11 @@ import type { TraceEvent } from "../core/event.ts";
 import { UsageError } from "../core/errors.ts";
 import type { EventFormat } from "../ingest/format/types.ts";
 import { parseFormatFile } from "../ingest/format/format_file.ts";
-import { type KnownFormat, knownFormats } from "../ingest/known_formats/known_formats.ts";
+import {
+  KNOWN_FORMAT_VERSIONS,
+  type KnownFormat,
+  knownFormats,
+} from "../ingest/known_formats/known_formats.ts";
 
 const FORMATS = knownFormats("6.18");
 
@@ -111,6 +115,33 @@ Deno.test("v6 with an instance keeps the instance's flyrecord block readable", a
       "worker-4242 [001] 0.000003000: tlb_flush: reason=3 pages=1",
     ].join("\n"),
   );
+});
+
+Deno.test("every bundled kernel version's formats round-trip through trace-cmd", async () => {
+  for (const kernel of KNOWN_FORMAT_VERSIONS) {
+    const list = knownFormats(kernel);
+    const formats = parsed(list);
+    const events = randomEvents(formats, { seed: 1, count: 300, cpus: 2 });
+    const bytes = writeTraceDat({ cpus: 2, formats: list, events });
+    const r = await withTemp(bytes, (p) => checkWithTraceCmd(p, events, formats));
+    assert.equal(r.events, 300, kernel);
+  }
+});
+
+Deno.test("TSC2NSEC converts x86-tsc counts the way trace-cmd does", async () => {
+  const events = [tlb(1_000_000n, 0, 1), tlb(3_000_000n, 0, 2)];
+  const bytes = writeTraceDat({
+    cpus: 1,
+    formats: FORMATS,
+    events,
+    clock: "x86-tsc",
+    options: { tsc2nsec: { mult: 1 << 23, shift: 24, offset: 0n } },
+  });
+  const text = await withTemp(bytes, (p) => runTraceCmd(["report", "-R", "-t", p]));
+  assert.match(text, /0\.000500000: tlb_flush:\s+reason=1/);
+  assert.match(text, /0\.001500000: tlb_flush:\s+reason=2/);
+  const opts = await withTemp(bytes, (p) => runTraceCmd(["dump", "--options", "-i", p]));
+  assert.match(opts, /local global counter uptime perf mono mono_raw boot tai \[x86-tsc\]\n/);
 });
 
 Deno.test("DATE option and a non-ns clock are applied the way trace-cmd applies them", async () => {

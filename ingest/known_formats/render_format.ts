@@ -283,7 +283,7 @@ export function renderHeaderPage(abi: Abi = ABI_X86_64, pageSize = 4096): string
 }
 
 /** The text of `events/header_event` (`ring_buffer_print_entry_header()`, kernels 5.x–6.x). */
-export const HEADER_EVENT_TEXT = "# compressed entry header\n" +
+export const HEADER_EVENT_TEXT: string = "# compressed entry header\n" +
   "\ttype_len    :    5 bits\n" +
   "\ttime_delta  :   27 bits\n" +
   "\tarray       :   32 bits\n" +
