@@ -68,6 +68,13 @@ export function sniffFormat(head: Uint8Array): TraceFormat {
     }
     // trace-cmd report without cpus= (filtered output)
     if (/^\s*.+-\d+\s+\[\d{3}\]\s+\d+(\.\d+)?:\s+\w+:/.test(l)) return "tracecmd_report";
+    // kernel latency-format ("%8.8s-%-7d %3d" flags " %4lldus%c: ") / trace-cmd report -l
+    if (/^.{8}-\d+\s+\d+[.a-zA-Z0-9]*\s+\d+us.:\s/.test(l)) return "ftrace_text";
+    if (/^.{8}-\d+\s+\d+[.a-zA-Z0-9]*\s+\d+\.\d+:\s+\w+:/.test(l)) return "tracecmd_report";
+    // kernel raw / hex options without the header (trace_pipe): "pid cpu ts type: id"
+    if (/^(\d+ \d+ \d+|[0-9a-f]{8} [0-9a-f]{8} [0-9a-f]{16}) type: \d+$/.test(l)) {
+      return "ftrace_text";
+    }
   }
   return "unknown";
 }
