@@ -68,6 +68,28 @@ function layoutOf(format: EventFormat, maxAlign: number): Layout {
   return layout;
 }
 
+const SMALL_RANGE: readonly number[] = [1, 0x100, 0x10000, 0x1000000, 0x100000000];
+
+/** Whether an integer `v` fits `size` (1..4) bytes as signed or unsigned. */
+function fitsSmall(v: number, size: number): boolean {
+  const range = SMALL_RANGE[size]!;
+  return Number.isInteger(v) && v >= -range / 2 && v < range;
+}
+
+function commonValue(event: TraceEvent, format: EventFormat, name: string): FieldValue | undefined {
+  switch (name) {
+    case "common_type":
+      return format.id;
+    case "common_flags":
+      return event.flags;
+    case "common_preempt_count":
+      return event.preempt_count;
+    case "common_pid":
+      return event.pid;
+  }
+  return undefined;
+}
+
 function where(format: EventFormat, f: FieldFormat): string {
   return `${format.system}:${format.name}.${f.name}`;
 }
@@ -180,12 +202,6 @@ export function encodeRecord(
 ): Uint8Array {
   const le = options.littleEndian ?? true;
   const { fixedEnd, structSize } = layoutOf(format, options.maxAlign ?? 8);
-  const common: Record<string, FieldValue> = {
-    common_type: format.id,
-    common_flags: event.flags,
-    common_preempt_count: event.preempt_count,
-    common_pid: event.pid,
-  };
 
   // First pass: payloads of dynamic and flexible fields.
   const dynamic: { f: FieldFormat; bytes: Uint8Array }[] = [];
@@ -216,11 +232,28 @@ export function encodeRecord(
 
   for (const f of format.fields) {
     if (f.kind === "int") {
-      const raw = f.common ? common[f.name] : event.fields[f.name];
+      const raw = f.common ? commonValue(event, format, f.name) : event.fields[f.name];
       if (raw === undefined || raw === null) {
         if (!options.allowMissing) {
           throw new UsageError(`${where(format, f)}: no value for this field`);
         }
+        continue;
+      }
+      if (typeof raw === "number" && f.size <= 4 && fitsSmall(raw, f.size)) {
+        // Fast path: small integers need no BigInt.
+        const u = raw < 0 ? raw + SMALL_RANGE[f.size]! : raw;
+        if (f.size === 4) view.setUint32(f.offset, u, le);
+        else if (f.size === 2) view.setUint16(f.offset, u, le);
+        else if (f.size === 1) view.setUint8(f.offset, u);
+        else writeInt(view, f.offset, f.size, BigInt(raw), le, where(format, f));
+        continue;
+      }
+      if (typeof raw === "number" && f.size === 8 && Number.isSafeInteger(raw)) {
+        // Two 32-bit halves (two's complement for negatives), exact for safe integers.
+        const hi = Math.floor(raw / 0x100000000);
+        const lo = raw - hi * 0x100000000;
+        view.setUint32(f.offset + (le ? 0 : 4), lo, le);
+        view.setUint32(f.offset + (le ? 4 : 0), hi >>> 0, le);
         continue;
       }
       writeInt(view, f.offset, f.size, toBigInt(raw, format, f), le, where(format, f));

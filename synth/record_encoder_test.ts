@@ -171,3 +171,20 @@ Deno.test("bad values are typed errors", () => {
   const rec = encodeRecord(ev("tlb", "tlb_flush", { reason: 3 }), format, { allowMissing: true });
   assert.equal(hex(rec.subarray(16)), "0000000000000000");
 });
+
+Deno.test("8-byte fields: plain numbers and bigints encode to the same bytes", () => {
+  const format = fmt("6.18", "tlb", "tlb_flush");
+  for (const v of [-5, 2 ** 53 - 1, -(2 ** 53) + 1, 0x1_0000_0000, 7]) {
+    for (const littleEndian of [true, false]) {
+      const a = encodeRecord(ev("tlb", "tlb_flush", { reason: -2, pages: v }), format, {
+        littleEndian,
+      });
+      const b = encodeRecord(ev("tlb", "tlb_flush", { reason: -2n, pages: BigInt(v) }), format, {
+        littleEndian,
+      });
+      assert.deepEqual(a, b, `${v} ${littleEndian}`);
+    }
+  }
+  const rec = encodeRecord(ev("tlb", "tlb_flush", { reason: 0, pages: -5 }), format);
+  assert.equal(hex(rec.subarray(16)), "fbffffffffffffff");
+});
