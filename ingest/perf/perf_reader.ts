@@ -1,0 +1,724 @@
+/**
+ * perf.data reader (file and pipe mode): header, attrs and their ids, feature sections,
+ * HEADER_TRACING_DATA, then the record stream (with `-z` zstd records decompressed as one stream),
+ * time-ordered with FINISHED_ROUND barriers. Tracepoint samples are delivered in time order with
+ * the thread's comm as `perf script` shows it and a view of their RAW payload (the ftrace record).
+ *
+ * @module
+ */
+import { TraceError, type TraceWarning } from "../../core/errors.ts";
+import { ByteReader } from "../byte_reader.ts";
+import type { FileSource } from "../file_source.ts";
+import type { EventFormat } from "../format/types.ts";
+import { CommTracker } from "./comm_tracker.ts";
+import { OrderedQueue } from "./ordered_queue.ts";
+import { attrStructSize, type PerfAttr, readAttr } from "./perf_attr.ts";
+import { MISC_COMM_EXEC, PERF_TYPE_TRACEPOINT, REC } from "./perf_constants.ts";
+import { emptyFeatures, type PerfFeatures, readFeature } from "./perf_features.ts";
+import { type PerfFileHeader, readPerfHeader } from "./perf_header.ts";
+import { rawOffset, type SampleLayout, sampleLayout } from "./sample_layout.ts";
+import { parseTracingData, type TracingData } from "./tracing_data.ts";
+import { ZstdStream } from "./zstd_stream.ts";
+
+/** One event selector (attr) of the session. */
+export interface PerfEvsel {
+  /** Position in the session's attr list. */
+  index: number;
+  attr: PerfAttr;
+  /** Sample ids of this attr. */
+  ids: bigint[];
+  layout: SampleLayout;
+  /** The tracepoint's format (null when not a tracepoint or not in the tracing data). */
+  format: EventFormat | null;
+}
+
+/** A tracepoint sample, in time order. The object is reused: copy what you keep. */
+export interface PerfSample {
+  evsel: PerfEvsel;
+  format: EventFormat;
+  /** Time (ns), high and low 32 bits. */
+  tsHi: number;
+  tsLo: number;
+  pid: number;
+  tid: number;
+  cpu: number;
+  /** The thread's comm as `perf script` prints it. */
+  comm: string;
+  /** A number unique to this thread and comm (changes when the comm changes). */
+  commKey: number;
+  /** Record bytes and a view over the same buffer. */
+  view: DataView;
+  bytes: Uint8Array;
+  /** Start of the RAW data (the ftrace record: common_type, flags, ...) in `bytes`. */
+  raw: number;
+  /** Length of the RAW data (includes perf's alignment padding). */
+  rawLen: number;
+  /** Byte order of the RAW data (from the tracing data). */
+  littleEndian: boolean;
+}
+
+/** Counters of a read. */
+export interface PerfReadStats {
+  /** Records read (compressed records count once, plus what they hold). */
+  records: number;
+  /** Tracepoint samples delivered. */
+  samples: number;
+  /** Samples of attrs that are not tracepoints (cycles, dummy, ...): skipped. */
+  otherSamples: number;
+  /** Tracepoint samples whose id has no format in the tracing data. */
+  unknownFormat: number;
+  /** Samples whose id matches no attr, or that have no/damaged RAW data. */
+  badSamples: number;
+  /** Events the kernel reported lost (PERF_RECORD_LOST + LOST_SAMPLES). */
+  lostEvents: bigint;
+  /** Bytes of a damaged or truncated tail not read. */
+  lostBytes: number;
+  /** Records that arrived older than one already delivered. */
+  unordered: number;
+  /** Largest CPU number seen + 1. */
+  cpus: number;
+}
+
+/** The session facts known after reading. */
+export interface PerfSession {
+  file: string;
+  header: PerfFileHeader;
+  features: PerfFeatures;
+  tracing: TracingData | null;
+  evsels: PerfEvsel[];
+  /** True when the data came in PERF_RECORD_COMPRESSED(2) records. */
+  compressed: boolean;
+}
+
+/** Options of {@linkcode readPerfData}. */
+export interface PerfReadOptions {
+  /** Bytes read from the file at a time (default 4 MiB). */
+  chunkSize?: number;
+  /** Cap on queued records before an early delivery (default 2M). */
+  maxQueued?: number;
+  /** Progress: tracepoint samples delivered so far (called every ~64K). */
+  onProgress?: (samples: number) => void;
+}
+
+/** Result of {@linkcode readPerfData}. */
+export interface PerfReadResult {
+  session: PerfSession;
+  stats: PerfReadStats;
+  warnings: TraceWarning[];
+}
+
+interface Rec {
+  type: number;
+  misc: number;
+  bytes: Uint8Array;
+  view: DataView;
+  off: number;
+  size: number;
+  evsel: PerfEvsel | null;
+}
+
+const DEC = new TextDecoder();
+const TWO32 = 4294967296;
+
+function align8(n: number): number {
+  return Math.ceil(n / 8) * 8;
+}
+
+class Reader {
+  readonly le: boolean;
+  readonly evsels: PerfEvsel[] = [];
+  readonly features: PerfFeatures = emptyFeatures();
+  tracing: TracingData | null = null;
+  compressed = false;
+  readonly warnings: TraceWarning[] = [];
+  readonly stats: PerfReadStats = {
+    records: 0,
+    samples: 0,
+    otherSamples: 0,
+    unknownFormat: 0,
+    badSamples: 0,
+    lostEvents: 0n,
+    lostBytes: 0,
+    unordered: 0,
+    cpus: 0,
+  };
+  private byId = new Map<number | string, PerfEvsel>();
+  private readonly queue: OrderedQueue<Rec>;
+  private readonly comms = new CommTracker();
+  private zstd: ZstdStream | null = null;
+  private leftover: Uint8Array = new Uint8Array(0);
+  private zstdDead = false;
+  private readonly sample: PerfSample;
+  private readonly emit = (r: Rec) => this.deliver(r);
+
+  constructor(
+    readonly src: FileSource,
+    readonly header: PerfFileHeader,
+    readonly opts: PerfReadOptions,
+    readonly onSample: (s: PerfSample) => void,
+  ) {
+    this.le = header.littleEndian;
+    this.queue = new OrderedQueue<Rec>(opts.maxQueued);
+    this.sample = {
+      evsel: null as unknown as PerfEvsel,
+      format: null as unknown as EventFormat,
+      tsHi: 0,
+      tsLo: 0,
+      pid: 0,
+      tid: 0,
+      cpu: 0,
+      comm: "",
+      commKey: 0,
+      view: new DataView(new ArrayBuffer(0)),
+      bytes: new Uint8Array(0),
+      raw: 0,
+      rawLen: 0,
+      littleEndian: header.littleEndian,
+    };
+    for (const a of header.attrs) this.addEvsel(a.attr, a.ids);
+  }
+
+  private where(section: string, offset: number) {
+    return { file: this.src.name, section, offset };
+  }
+
+  addEvsel(attr: PerfAttr, ids: bigint[]): void {
+    const ev: PerfEvsel = {
+      index: this.evsels.length,
+      attr,
+      ids,
+      layout: sampleLayout(attr.sampleType, attr.readFormat, attr.sampleIdAll),
+      format: null,
+    };
+    if (this.tracing) ev.format = this.formatOf(ev);
+    this.evsels.push(ev);
+    for (const id of ids) this.byId.set(idKeyBig(id), ev);
+  }
+
+  private formatOf(ev: PerfEvsel): EventFormat | null {
+    if (ev.attr.type !== PERF_TYPE_TRACEPOINT || !this.tracing) return null;
+    if (ev.attr.config > 0x7fffffffn) return null;
+    return this.tracing.byId.get(Number(ev.attr.config)) ?? null;
+  }
+
+  setTracing(t: TracingData): void {
+    this.tracing = t;
+    this.sample.littleEndian = t.littleEndian;
+    for (const ev of this.evsels) ev.format = this.formatOf(ev);
+  }
+
+  readFileFeatures(): void {
+    for (const [id, sec] of this.header.features) {
+      const section = `feature ${id}`;
+      const bytes = this.src.readAt(sec.offset, sec.size, section);
+      if (id === 1) {
+        this.features.present.push(id);
+        this.setTracing(parseTracingData(bytes, this.src.name, sec.offset, this.warnings));
+        continue;
+      }
+      readFeature(
+        id,
+        new ByteReader(bytes, this.le, this.src.name, section, sec.offset),
+        this.features,
+      );
+    }
+  }
+
+  private readId(v: DataView, at: number): number | string {
+    const le = this.le;
+    const lo = v.getUint32(at + (le ? 0 : 4), le);
+    const hi = v.getUint32(at + (le ? 4 : 0), le);
+    return hi < 0x200000 ? hi * TWO32 + lo : `${hi}:${lo}`;
+  }
+
+  private evselForSample(v: DataView, off: number, size: number): PerfEvsel | null {
+    const evs = this.evsels;
+    if (evs.length === 1) return evs[0]!;
+    const first = evs[0];
+    if (!first) return null;
+    const idPos = first.layout.id;
+    if (idPos < 0) return first;
+    if (idPos + 8 > size) return null;
+    return this.byId.get(this.readId(v, off + idPos)) ?? null;
+  }
+
+  private evselForOther(v: DataView, off: number, size: number): PerfEvsel | null {
+    const evs = this.evsels;
+    const first = evs[0];
+    if (!first || !first.attr.sampleIdAll) return null;
+    if (evs.length === 1) return first;
+    const d = first.layout.trailerId;
+    if (d === 0) return first;
+    if (d > size - 8) return null;
+    return this.byId.get(this.readId(v, off + size - d)) ?? null;
+  }
+
+  /** Handles one record at its arrival. Returns a promise only for compressed records. */
+  handle(
+    bytes: Uint8Array,
+    v: DataView,
+    off: number,
+    size: number,
+    fileOff: number,
+  ): Promise<void> | void {
+    const le = this.le;
+    const type = v.getUint32(off, le);
+    this.stats.records++;
+    switch (type) {
+      case REC.SAMPLE: {
+        const ev = this.evselForSample(v, off, size);
+        if (!ev) {
+          this.stats.badSamples++;
+          return;
+        }
+        const t = ev.layout.time;
+        const rec: Rec = { type, misc: 0, bytes, view: v, off, size, evsel: ev };
+        if (t < 0 || t + 8 > size) this.queue.push(0, 0, rec, this.emit);
+        else {
+          this.queue.push(
+            v.getUint32(off + t + (le ? 4 : 0), le),
+            v.getUint32(off + t + (le ? 0 : 4), le),
+            rec,
+            this.emit,
+          );
+        }
+        return;
+      }
+      case REC.COMM:
+      case REC.FORK:
+      case REC.EXIT: {
+        const rec: Rec = {
+          type,
+          misc: v.getUint16(off + 4, le),
+          bytes,
+          view: v,
+          off,
+          size,
+          evsel: null,
+        };
+        const ev = this.evselForOther(v, off, size);
+        const d = ev ? ev.layout.trailerTime : 0;
+        if (!ev || d === 0 || d > size - 8) {
+          this.deliver(rec);
+          return;
+        }
+        const at = off + size - d;
+        this.queue.push(
+          v.getUint32(at + (le ? 4 : 0), le),
+          v.getUint32(at + (le ? 0 : 4), le),
+          rec,
+          this.emit,
+        );
+        return;
+      }
+      case REC.LOST:
+        if (size >= 24) this.stats.lostEvents += v.getBigUint64(off + 16, le);
+        return;
+      case REC.LOST_SAMPLES:
+        if (size >= 16) this.stats.lostEvents += v.getBigUint64(off + 8, le);
+        return;
+      case REC.FINISHED_ROUND:
+        this.queue.round(this.emit);
+        return;
+      case REC.HEADER_ATTR:
+        this.headerAttr(bytes, off, size, fileOff);
+        return;
+      case REC.HEADER_FEATURE: {
+        const r = new ByteReader(
+          bytes.subarray(off, off + size),
+          le,
+          this.src.name,
+          "feature record",
+          fileOff,
+        );
+        r.pos = 8;
+        const id = r.u64();
+        if (id < 256n) {
+          readFeature(Number(id), r, this.features);
+        }
+        return;
+      }
+      case REC.HEADER_TRACING_DATA: {
+        // The payload follows the 16-byte record (not counted in its size).
+        const n = v.getUint32(off + 8, le);
+        const payload = bytes.subarray(off + size, off + size + n);
+        this.features.present.includes(1) || this.features.present.push(1);
+        this.setTracing(parseTracingData(payload, this.src.name, fileOff + size, this.warnings));
+        return;
+      }
+      case REC.COMPRESSED:
+      case REC.COMPRESSED2:
+        return this.decompress(bytes, v, off, size, fileOff, type === REC.COMPRESSED2);
+      default:
+        return;
+    }
+  }
+
+  private headerAttr(bytes: Uint8Array, off: number, size: number, fileOff: number): void {
+    const r = new ByteReader(
+      bytes.subarray(off, off + size),
+      this.le,
+      this.src.name,
+      "attr record",
+      fileOff,
+    );
+    r.pos = 12;
+    const declared = r.u32();
+    const attrBytes = declared === 0 ? 64 : declared;
+    if (8 + attrBytes > size) {
+      r.pos = 12;
+      r.fail("bad_size", `attr size ${declared} exceeds the ${size}-byte record`);
+    }
+    r.pos = 8;
+    const attr = readAttr(r, attrBytes);
+    void attrStructSize;
+    const ids: bigint[] = [];
+    while (r.pos + 8 <= size) ids.push(r.u64());
+    this.addEvsel(attr, ids);
+  }
+
+  private async decompress(
+    bytes: Uint8Array,
+    v: DataView,
+    off: number,
+    size: number,
+    fileOff: number,
+    v2: boolean,
+  ): Promise<void> {
+    if (this.zstdDead) return;
+    this.compressed = true;
+    if (this.features.compression && this.features.compression.type !== 1) {
+      throw new TraceError(
+        "unknown_compression",
+        `compression type ${this.features.compression.type} is not zstd (1)`,
+        this.where("compressed record", fileOff),
+      );
+    }
+    let start = off + 8;
+    let end = off + size;
+    if (v2) {
+      if (size < 16) return this.zstdFail("COMPRESSED2 record shorter than 16 bytes", fileOff);
+      const n = v.getBigUint64(off + 8, this.le);
+      start = off + 16;
+      if (n > BigInt(size - 16)) {
+        return this.zstdFail(`COMPRESSED2 data_size ${n} exceeds the record`, fileOff);
+      }
+      end = start + Number(n);
+    }
+    this.zstd ??= new ZstdStream();
+    let out: Uint8Array;
+    try {
+      out = await this.zstd.push(bytes.subarray(start, end));
+    } catch (e) {
+      return this.zstdFail(`zstd stream does not decompress: ${(e as Error).message}`, fileOff);
+    }
+    if (out.length === 0) return;
+    let buf: Uint8Array;
+    if (this.leftover.length === 0) buf = out;
+    else {
+      buf = new Uint8Array(this.leftover.length + out.length);
+      buf.set(this.leftover);
+      buf.set(out, this.leftover.length);
+    }
+    const bv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    let p = 0;
+    while (p + 8 <= buf.length) {
+      const rs = bv.getUint16(p + 6, this.le);
+      if (rs < 8) {
+        this.leftover = new Uint8Array(0);
+        return this.zstdFail(`record of size ${rs} inside the compressed stream`, fileOff);
+      }
+      if (p + rs > buf.length) break;
+      const t = bv.getUint32(p, this.le);
+      if (t === REC.COMPRESSED || t === REC.COMPRESSED2) {
+        this.warnOnce(
+          "nested_compressed",
+          "a compressed record inside compressed data was skipped",
+          fileOff,
+        );
+      } else {
+        const r = this.handle(buf, bv, p, rs, fileOff);
+        if (r) await r;
+      }
+      p += rs;
+    }
+    this.leftover = p < buf.length ? buf.slice(p) : new Uint8Array(0);
+  }
+
+  private zstdFail(why: string, fileOff: number): void {
+    this.zstdDead = true;
+    this.warnings.push({
+      code: "damaged_tail",
+      message: `${why}; the compressed records from here on are not read`,
+      location: this.where("compressed record", fileOff),
+    });
+  }
+
+  private warned = new Set<string>();
+  private warnOnce(code: string, message: string, offset: number): void {
+    if (this.warned.has(code)) return;
+    this.warned.add(code);
+    this.warnings.push({ code, message, location: this.where("data", offset) });
+  }
+
+  /** Delivers a record in time order. */
+  deliver(r: Rec): void {
+    const v = r.view;
+    const le = this.le;
+    const off = r.off;
+    switch (r.type) {
+      case REC.SAMPLE: {
+        const ev = r.evsel!;
+        const fmt = ev.format;
+        if (!fmt) {
+          if (ev.attr.type === PERF_TYPE_TRACEPOINT) this.stats.unknownFormat++;
+          else this.stats.otherSamples++;
+          return;
+        }
+        const l = ev.layout;
+        const s = this.sample;
+        const size = r.size;
+        const raw = rawOffset(l, v, off, size, le);
+        if (raw < 0) {
+          this.stats.badSamples++;
+          return;
+        }
+        const rawLen = v.getUint32(raw, le);
+        if (raw + 4 + rawLen > off + size || rawLen < 8) {
+          this.stats.badSamples++;
+          return;
+        }
+        if (l.time >= 0) {
+          s.tsHi = v.getUint32(off + l.time + (le ? 4 : 0), le);
+          s.tsLo = v.getUint32(off + l.time + (le ? 0 : 4), le);
+        } else s.tsHi = s.tsLo = 0;
+        if (l.tid >= 0) {
+          s.pid = v.getInt32(off + l.tid, le);
+          s.tid = v.getInt32(off + l.tid + 4, le);
+        } else {
+          // No TID in the sample: take common_pid from the ftrace record.
+          s.pid = s.tid = v.getInt32(raw + 4 + 4, le);
+        }
+        s.cpu = l.cpu >= 0 ? v.getUint32(off + l.cpu, le) : 0;
+        if (s.cpu >= this.stats.cpus) this.stats.cpus = s.cpu + 1;
+        const th = this.comms.thread(s.pid, s.tid);
+        s.comm = th.name;
+        s.commKey = th.key;
+        s.evsel = ev;
+        s.format = fmt;
+        s.view = v;
+        s.bytes = r.bytes;
+        s.raw = raw + 4;
+        s.rawLen = rawLen;
+        this.stats.samples++;
+        this.onSample(s);
+        if (this.opts.onProgress && (this.stats.samples & 0xffff) === 0) {
+          this.opts.onProgress(this.stats.samples);
+        }
+        return;
+      }
+      case REC.COMM: {
+        if (r.size < 17) return;
+        const pid = v.getInt32(off + 8, le);
+        const tid = v.getInt32(off + 12, le);
+        const b = r.bytes;
+        let e = off + 16;
+        const lim = off + r.size;
+        while (e < lim && b[e] !== 0) e++;
+        this.comms.comm(
+          pid,
+          tid,
+          DEC.decode(b.subarray(off + 16, e)),
+          (r.misc & MISC_COMM_EXEC) !== 0,
+        );
+        return;
+      }
+      case REC.FORK:
+        if (r.size < 24) return;
+        this.comms.fork(
+          v.getInt32(off + 8, le),
+          v.getInt32(off + 12, le),
+          v.getInt32(off + 16, le),
+          v.getInt32(off + 20, le),
+        );
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** Reads the records of [start, end) of the file. */
+  async readRegion(start: number, end: number): Promise<void> {
+    const src = this.src;
+    const le = this.le;
+    const chunk = Math.max(this.opts.chunkSize ?? 4 << 20, 1 << 16);
+    let win: Uint8Array = new Uint8Array(0);
+    let wv = new DataView(win.buffer);
+    let ws = start;
+    let pos = start;
+    const damaged = (why: string) => {
+      const lost = end - pos;
+      this.stats.lostBytes += lost;
+      this.warnings.push({
+        code: "damaged_tail",
+        message: `${why}; ${lost} bytes of records not read`,
+        location: this.where("data", pos),
+      });
+    };
+    const load = (n: number) => {
+      if (pos >= ws && pos + n <= ws + win.length) return;
+      const len = Math.min(Math.max(n, chunk), end - pos);
+      win = src.readAt(pos, len, "data");
+      wv = new DataView(win.buffer, win.byteOffset, win.byteLength);
+      ws = pos;
+    };
+    while (pos < end) {
+      if (end - pos < 8) {
+        damaged(`${end - pos} bytes after the last record`);
+        break;
+      }
+      load(16 <= end - pos ? 16 : 8);
+      const o = pos - ws;
+      const type = wv.getUint32(o, le);
+      const size = wv.getUint16(o + 6, le);
+      if (size < 8) {
+        damaged(`record of type ${type} has size ${size}`);
+        break;
+      }
+      let total = size;
+      if (type === REC.HEADER_TRACING_DATA) {
+        if (size < 16 || end - pos < 16) {
+          damaged("tracing data record shorter than 16 bytes");
+          break;
+        }
+        total = size + align8(wv.getUint32(o + 8, le));
+      } else if (type === REC.AUXTRACE && size >= 16 && end - pos >= 16) {
+        const n = wv.getBigUint64(o + 8, le);
+        if (n > BigInt(end - pos)) {
+          damaged(`AUXTRACE data size ${n} exceeds the data left`);
+          break;
+        }
+        total = size + Number(n);
+      }
+      if (total > end - pos) {
+        damaged(`record of type ${type} needs ${total} bytes, ${end - pos} left (truncated)`);
+        break;
+      }
+      load(total);
+      const r = this.handle(win, wv, pos - ws, size, pos);
+      if (r) await r;
+      pos += total;
+    }
+    if (this.leftover.length > 0) {
+      this.stats.lostBytes += this.leftover.length;
+      this.warnings.push({
+        code: "damaged_tail",
+        message: `the compressed stream ends inside a record (${this.leftover.length} bytes)`,
+        location: this.where("data", end),
+      });
+      this.leftover = new Uint8Array(0);
+    }
+    this.queue.flush(this.emit);
+    this.stats.unordered = this.queue.unordered;
+    if (this.queue.forcedFlushes > 0) {
+      this.warnings.push({
+        code: "reorder_window",
+        message: `more than ${this.queue.maxQueued} records between FINISHED_ROUNDs: ` +
+          `delivered early ${this.queue.forcedFlushes} times, order may differ from perf`,
+      });
+    }
+  }
+
+  close(): void {
+    this.zstd?.close();
+  }
+}
+
+function idKeyBig(id: bigint): number | string {
+  const hi = Number(id >> 32n);
+  const lo = Number(id & 0xffffffffn);
+  return hi < 0x200000 ? hi * TWO32 + lo : `${hi}:${lo}`;
+}
+
+/**
+ * Reads a perf.data file or pipe capture and delivers its tracepoint samples in time order.
+ *
+ * @param src the file
+ * @param onSample receives each tracepoint sample (a reused object)
+ * @param opts chunk size, reorder cap, progress
+ * @returns the session facts, counters and warnings
+ * @throws {TraceError} on a bad header, attrs, feature sections or tracing data
+ * @example
+ * ```ts
+ * import { memorySource } from "../file_source.ts";
+ * import { readPerfData } from "./perf_reader.ts";
+ * const pipe = new Uint8Array(16);
+ * pipe.set(new TextEncoder().encode("PERFILE2"));
+ * pipe[8] = 16;
+ * const r = await readPerfData(memorySource(pipe, "empty.data"), () => {});
+ * console.assert(r.session.header.pipe && r.stats.samples === 0);
+ * ```
+ */
+export async function readPerfData(
+  src: FileSource,
+  onSample: (s: PerfSample) => void,
+  opts: PerfReadOptions = {},
+): Promise<PerfReadResult> {
+  const header = readPerfHeader(src);
+  const rd = new Reader(src, header, opts, onSample);
+  try {
+    if (!header.pipe) rd.readFileFeatures();
+    await rd.readRegion(header.data.offset, header.data.offset + header.data.size);
+  } finally {
+    rd.close();
+  }
+  const st = rd.stats;
+  if (!rd.tracing && rd.evsels.some((e) => e.attr.type === PERF_TYPE_TRACEPOINT)) {
+    rd.warnings.push({
+      code: "no_tracing_data",
+      message: `tracepoint attrs but no tracing data: ${st.unknownFormat} samples not decoded`,
+    });
+  } else if (st.unknownFormat > 0) {
+    rd.warnings.push({
+      code: "unknown_events",
+      message: `${st.unknownFormat} tracepoint samples have no format in the tracing data`,
+    });
+  }
+  if (st.otherSamples > 0) {
+    rd.warnings.push({
+      code: "non_tracepoint_samples",
+      message: `${st.otherSamples} samples of non-tracepoint events were skipped`,
+    });
+  }
+  if (st.badSamples > 0) {
+    rd.warnings.push({
+      code: "bad_samples",
+      message:
+        `${st.badSamples} samples with an unknown id or without a usable RAW payload were skipped`,
+    });
+  }
+  if (st.lostEvents > 0n) {
+    rd.warnings.push({
+      code: "lost_events",
+      message: `perf reported ${st.lostEvents} lost events`,
+    });
+  }
+  if (st.unordered > 0) {
+    rd.warnings.push({
+      code: "unordered_events",
+      message: `${st.unordered} records arrived after later ones were delivered`,
+    });
+  }
+  return {
+    session: {
+      file: src.name,
+      header,
+      features: rd.features,
+      tracing: rd.tracing,
+      evsels: rd.evsels,
+      compressed: rd.compressed,
+    },
+    stats: st,
+    warnings: rd.warnings,
+  };
+}
