@@ -118,8 +118,9 @@ export function splitSyscallArgs(args: string): KeyValues | null {
 }
 
 /**
- * Parses an integer as printers print it: `-12`, `0x1f`, `0X1F`, and, when `bareHex` is set,
- * `1f` (the kernel's syscall arguments before 6.x printed `%lx` without `0x`).
+ * Parses an integer as printers print it: `-12`, `0x1f`, `0X1F`, `0x1f (31)` (the kernel's
+ * `fields` option), and, when `bareHex` is set, `1f` (the kernel's syscall arguments before 6.x
+ * printed `%lx` without `0x`).
  *
  * @param text the value text
  * @param bareHex read digits without a prefix as hex
@@ -133,6 +134,9 @@ export function splitSyscallArgs(args: string): KeyValues | null {
  */
 export function parseIntText(text: string, bareHex = false): bigint | null {
   let t = text.trim();
+  // The kernel's `fields` option prints integers as "0x1f (31)".
+  const paren = t.indexOf(" (");
+  if (paren > 0 && t.endsWith(")")) t = t.slice(0, paren);
   let neg = false;
   if (t.startsWith("-")) {
     neg = true;

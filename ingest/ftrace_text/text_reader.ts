@@ -126,7 +126,7 @@ export interface TextStats {
   how: Map<string, number>;
 }
 
-const INSTANCE = /^([^\s:]{1,64}):[ \t]+/;
+const INSTANCE = /^([^\s:]{1,64}): /;
 const TYPE_ID = /^type: (\d{1,10})\s*$/;
 const FAILED = "[FAILED TO PARSE]";
 const NOCONTEXT = /^[A-Za-z_][\w.-]{0,127}:(?: |$)/;
