@@ -187,17 +187,10 @@ function patternOf(seg: Extract<Segment, { kind: "conv" }>): string {
   const pad = seg.width !== null || seg.starArg !== null ? " *" : "";
   switch (seg.conv) {
     case "int":
-      switch (seg.ch) {
-        case "x":
-        case "X":
-          return `${pad}((?:0[xX])?[0-9a-fA-F]+)`;
-        case "o":
-          return `${pad}(0?[0-7]+)`;
-        case "u":
-          return `${pad}(\\+?\\d+)`;
-        default:
-          return `${pad}([-+ ]?\\d+)`;
-      }
+      if (seg.ch === "x" || seg.ch === "X") return `${pad}((?:0[xX])?[0-9a-fA-F]+)`;
+      if (seg.ch === "o") return `${pad}(0?[0-7]+)`;
+      if (seg.ch === "u") return `${pad}(\\+?\\d+)`;
+      return `${pad}([-+ ]?\\d+)`;
     case "char":
       return "([\\s\\S])";
     case "pointer":
