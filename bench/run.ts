@@ -27,12 +27,17 @@ Deno.mkdirSync(outDir, { recursive: true });
 
 async function run(cmd: string, args: string[], opts: { stdout?: "piped" | "null" } = {}) {
   const t0 = performance.now();
-  const r = await new Deno.Command(cmd, { args, stdout: opts.stdout ?? "piped", stderr: "piped" }).output();
+  const r = await new Deno.Command(cmd, { args, stdout: opts.stdout ?? "piped", stderr: "piped" })
+    .output();
   const seconds = (performance.now() - t0) / 1000;
   if (!r.success) {
-    throw new Error(`${cmd} ${args.join(" ")} failed (${r.code}): ${new TextDecoder().decode(r.stderr).slice(0, 500)}`);
+    throw new Error(
+      `${cmd} ${args.join(" ")} failed (${r.code}): ${
+        new TextDecoder().decode(r.stderr).slice(0, 500)
+      }`,
+    );
   }
-  return { seconds, stdout: new TextDecoder().decode(r.stdout) };
+  return { seconds, stdout: opts.stdout === "null" ? "" : new TextDecoder().decode(r.stdout) };
 }
 
 async function shell(line: string) {
@@ -40,7 +45,9 @@ async function shell(line: string) {
 }
 
 function fmt(n: number | null, d = 1): string {
-  return n === null ? "-" : n.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });
+  return n === null
+    ? "-"
+    : n.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });
 }
 
 async function tracedatIngest(trace: string): Promise<Row> {
@@ -73,7 +80,9 @@ if (!trace) {
   try {
     Deno.statSync(trace);
   } catch {
-    console.error(`recording ${trace} with bench/record_large.sh (needs root, tracefs, trace-cmd) ...`);
+    console.error(
+      `recording ${trace} with bench/record_large.sh (needs root, tracefs, trace-cmd) ...`,
+    );
     await run("bash", [`${root}bench/record_large.sh`, trace]);
   }
 }
@@ -87,10 +96,17 @@ console.log(
 console.log("|---|---:|---:|---:|---:|---:|---|---:|---:|---|");
 for (const r of rows) {
   console.log(
-    `| ${r.name} | ${r.events.toLocaleString("en-US")} | ${fmt(r.seconds, 2)} | ${fmt(r.events_per_s, 0)} | ` +
-      `${fmt(r.mb_per_s)} | ${fmt(r.peak_rss_mb, 0)} | ${r.reference} | ${fmt(r.reference_seconds, 2)} | ` +
+    `| ${r.name} | ${r.events.toLocaleString("en-US")} | ${fmt(r.seconds, 2)} | ${
+      fmt(r.events_per_s, 0)
+    } | ` +
+      `${fmt(r.mb_per_s)} | ${fmt(r.peak_rss_mb, 0)} | ${r.reference} | ${
+        fmt(r.reference_seconds, 2)
+      } | ` +
       `${r.speedup === null ? "-" : fmt(r.speedup, 2) + "x"} | ${r.target} |`,
   );
 }
-Deno.writeTextFileSync(`${outDir}/bench.json`, JSON.stringify({ date: new Date().toISOString(), rows }, null, 2) + "\n");
+Deno.writeTextFileSync(
+  `${outDir}/bench.json`,
+  JSON.stringify({ date: new Date().toISOString(), rows }, null, 2) + "\n",
+);
 console.log(`\nwritten ${outDir}/bench.json`);

@@ -5,7 +5,6 @@
  */
 import { guarded } from "./common.ts";
 import { ingestCommand } from "./ingest_cmd.ts";
-import { queryCommand } from "./query_cmd.ts";
 
 /** Top-level help. */
 export const MAIN_HELP =
@@ -25,7 +24,7 @@ type Command = (args: string[]) => Promise<number>;
 
 const COMMANDS: Record<string, () => Promise<Command>> = {
   ingest: () => Promise.resolve(ingestCommand),
-  query: () => Promise.resolve(queryCommand),
+  query: async () => (await import("./query_cmd.ts")).queryCommand,
   replay: async () => (await import("./replay_cmd.ts")).replayCommand,
   report: async () => (await import("./report_cmd.ts")).reportCommand,
   capture: async () => (await import("./capture_cmd.ts")).captureCommand,

@@ -14,6 +14,7 @@ import { type ColumnInfo, type IpcSink, RawTables } from "./arrow/raw_tables.ts"
 import { type FileSource, openFileSource } from "./file_source.ts";
 import { sniffFormat, type TraceFormat } from "./sniff.ts";
 import { ingestTraceDat } from "./tracedat/tracedat_ingest.ts";
+import { PERF_INGESTERS } from "./perf/register.ts";
 
 /** A reader of one input format into raw tables. */
 export type SourceIngester = (
@@ -24,7 +25,10 @@ export type SourceIngester = (
   | { info: TraceInfoRow; warnings: TraceWarning[] }
   | Promise<{ info: TraceInfoRow; warnings: TraceWarning[] }>;
 
-const INGESTERS = new Map<TraceFormat, SourceIngester>([["tracedat", ingestTraceDat]]);
+const INGESTERS = new Map<TraceFormat, SourceIngester>([
+  ["tracedat", ingestTraceDat],
+  ...PERF_INGESTERS,
+]);
 
 /**
  * Registers the reader of a format (used by the text and perf readers).
@@ -174,7 +178,16 @@ export async function ingestToDir(
   opts: IngestOptions = {},
 ): Promise<Manifest> {
   Deno.mkdirSync(outDir, { recursive: true });
-  const files = new Map<string, { f: Deno.FsFile; rel: string }>();
+  // Writes run asynchronously (in Deno's I/O threads) while the reader decodes the next batches;
+  // at most MAX_IN_FLIGHT bytes wait to be written. Each file's writes stay in order.
+  const MAX_IN_FLIGHT = 64 << 20;
+  const files = new Map<string, { f: Deno.FsFile; rel: string; chain: Promise<void> }>();
+  let inFlight = 0;
+  let failure: unknown = null;
+  const writeAll = async (f: Deno.FsFile, b: Uint8Array) => {
+    let off = 0;
+    while (off < b.length) off += await f.write(b.subarray(off));
+  };
   const sink: IpcSink = {
     write(schema, table, ipc) {
       const key = `${schema}.${table}`;
@@ -184,19 +197,34 @@ export async function ingestToDir(
         Deno.mkdirSync(dir, { recursive: true });
         const rel = `${safeName(schema)}/${safeName(table)}.arrows`;
         const f = Deno.openSync(`${outDir}/${rel}`, { write: true, create: true, truncate: true });
-        e = { f, rel };
+        e = { f, rel, chain: Promise.resolve() };
         files.set(key, e);
       }
-      let off = 0;
-      while (off < ipc.length) off += e.f.writeSync(ipc.subarray(off));
+      const f = e.f;
+      inFlight += ipc.length;
+      e.chain = e.chain.then(() => writeAll(f, ipc)).catch((err) => {
+        failure ??= err;
+      }).finally(() => {
+        inFlight -= ipc.length;
+      });
     },
+    backpressure() {
+      if (inFlight <= MAX_IN_FLIGHT) return null;
+      return Promise.all([...files.values()].map((e) => e.chain)).then(() => {});
+    },
+  };
+  const drain = async () => {
+    await Promise.all([...files.values()].map((e) => e.chain));
+    if (failure) throw failure;
   };
   try {
     const { rt, info, warnings } = await run(path, sink, opts);
+    await drain();
     const m = manifestOf(path, rt, info, warnings, (s, t) => files.get(`${s}.${t}`)?.rel);
     Deno.writeTextFileSync(`${outDir}/manifest.json`, JSON.stringify(m, null, 2) + "\n");
     return m;
   } finally {
+    await Promise.allSettled([...files.values()].map((e) => e.chain));
     for (const e of files.values()) e.f.close();
   }
 }

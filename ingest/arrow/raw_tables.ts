@@ -33,8 +33,13 @@ import {
 
 /** Receives finished IPC streams. */
 export interface IpcSink {
-  /** Called once per flushed batch of a table. */
+  /** Called once per flushed batch of a table. May start an asynchronous write. */
   write(schema: string, table: string, ipc: Uint8Array): void;
+  /**
+   * Optional back-pressure: a promise to await before producing more when too many bytes are still
+   * being written, or null when the producer may go on.
+   */
+  backpressure?(): Promise<void> | null;
 }
 
 /** Names of the common columns, in order. */
@@ -433,6 +438,14 @@ export class RawTables {
   private flushTable(t: EventTable): void {
     const ipc = t.builder.flush();
     if (ipc) this.sink.write(t.builder.schema, t.builder.name, ipc);
+  }
+
+  /**
+   * A promise to await when the sink has too much in flight (see {@linkcode IpcSink.backpressure}),
+   * else null. Readers check it now and then (e.g. every few thousand events).
+   */
+  backpressure(): Promise<void> | null {
+    return this.sink.backpressure ? this.sink.backpressure() : null;
   }
 
   /** Flushes every table's last batch. Tables that got no rows write nothing. */

@@ -24,11 +24,11 @@ export type Progress = (events: number) => void;
  * @param onProgress optional progress callback (called every ~64K events)
  * @returns the trace_info row and the warnings
  */
-export function ingestTraceDat(
+export async function ingestTraceDat(
   src: FileSource,
   rt: RawTables,
   onProgress?: Progress,
-): { info: TraceInfoRow; warnings: TraceWarning[] } {
+): Promise<{ info: TraceInfoRow; warnings: TraceWarning[] }> {
   const t = openTraceDat(src);
   const reader = readRecords(t);
   const le = t.littleEndian;
@@ -68,8 +68,10 @@ export function ingestTraceDat(
       s,
       r.len,
     );
-    if (onProgress && (++n & 0xffff) === 0) {
-      onProgress(n);
+    if ((++n & 0x3fff) === 0) {
+      const wait = rt.backpressure();
+      if (wait) await wait;
+      if (onProgress && (n & 0xffff) === 0) onProgress(n);
     }
   }
   const st = reader.stats;

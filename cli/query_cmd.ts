@@ -1,0 +1,61 @@
+/**
+ * `deno task query <DIR|trace> "<SQL>" [--json]`
+ *
+ * @module
+ */
+import { UsageError } from "../core/errors.ts";
+import { openDataset } from "./dataset.ts";
+import { parse } from "./common.ts";
+
+/** Help text. */
+export const QUERY_HELP = `Usage: deno task query <DIR|trace> "<SQL>" [--json] [--out FILE]
+
+Runs DuckDB SQL (duckdb-wasm, embedded) over an ingest directory (deno task ingest ... --out DIR)
+or directly over a trace file (ingested in memory first). Several directories may be given,
+separated by commas or as a glob, to query a fleet of traces at once.
+
+Tables: <system>.<event> (e.g. tlb.tlb_flush, syscalls.sys_enter_munmap), main.events,
+main.trace_info, and after a replay the canonical and result tables (main.requests,
+main.policy_summary, ...).
+
+Output: CSV with a header (DuckDB's own writer), or with --json a JSON array of row objects.
+
+Options:
+      --json       JSON array of row objects instead of CSV
+      --out FILE   write the result to FILE (.csv, .json or .parquet) instead of stdout
+  -h, --help       this help
+
+Examples:
+  deno task query trace.arrow "SELECT reason, count(*) n FROM tlb.tlb_flush GROUP BY 1 ORDER BY 2 DESC"
+  deno task query examples/sva_two_iommus.dat "SELECT system, event, count(*) FROM main.events GROUP BY ALL" --json
+`;
+
+/**
+ * Runs the query command.
+ *
+ * @param args arguments after `query`
+ * @returns exit code
+ */
+export async function queryCommand(args: string[]): Promise<number> {
+  const p = parse(args, { json: { type: "boolean" }, out: { type: "string" } });
+  if (p.values.help) {
+    console.log(QUERY_HELP);
+    return 0;
+  }
+  if (p.positionals.length !== 2) throw new UsageError('expected <DIR|trace> and "<SQL>"');
+  const [target, sql] = p.positionals as [string, string];
+  const ds = await openDataset(target);
+  try {
+    const out = typeof p.values.out === "string" ? p.values.out : null;
+    if (out) {
+      const kind = out.endsWith(".parquet") ? "parquet" : out.endsWith(".json") ? "json" : "csv";
+      await ds.engine.exportQuery(sql, out, kind);
+      return 0;
+    }
+    const text = p.values.json ? await ds.engine.queryJSON(sql) : await ds.engine.queryCSV(sql);
+    await Deno.stdout.write(new TextEncoder().encode(text.endsWith("\n") ? text : text + "\n"));
+    return 0;
+  } finally {
+    await ds.close();
+  }
+}
