@@ -56,6 +56,28 @@ export class AnomalyCollector {
   }
 
   /**
+   * Counts one anomaly of a kind without building its row, and says whether the row is wanted
+   * (so hot paths format rows only while they are kept).
+   *
+   * @param kind the anomaly kind
+   * @returns true when the caller should `keep` the row
+   */
+  count(kind: string): boolean {
+    const n = (this.counts.get(kind) ?? 0) + 1;
+    this.counts.set(kind, n);
+    return n <= this.#max;
+  }
+
+  /**
+   * Keeps a row already counted with {@linkcode AnomalyCollector.count}.
+   *
+   * @param a the row
+   */
+  keep(a: AnomalyRow): void {
+    this.rows.push(a);
+  }
+
+  /**
    * Records one anomaly.
    *
    * @param a the row

@@ -36,7 +36,6 @@ const PER_OCTAVE = 128;
  * ```
  */
 export class Distribution {
-  #exact: Map<number, number> | null = new Map();
   #buckets: Map<number, number> | null = null;
   #maxDistinct: number;
   /** Values added. */
@@ -55,6 +54,7 @@ export class Distribution {
 
   /** True once values are held in approximate buckets. */
   get approximate(): boolean {
+    this.#flushLast();
     return this.#buckets !== null;
   }
 
@@ -68,17 +68,54 @@ export class Distribution {
     if (this.count === 0 || v < this.min) this.min = v;
     this.count++;
     this.sum += v;
-    const ex = this.#exact;
-    if (ex !== null) {
-      ex.set(v, (ex.get(v) ?? 0) + 1);
-      if (ex.size > this.#maxDistinct) {
-        this.#buckets = new Map();
-        for (const [val, c] of ex) this.#bucketAdd(val, c);
-        this.#exact = null;
-      }
+    if (v === this.#lastValue) {
+      // the common case: the same modeled time as the previous request
+      this.#lastCount++;
       return;
     }
-    this.#bucketAdd(v, 1);
+    this.#flushLast();
+    this.#lastValue = v;
+    this.#lastCount = 1;
+  }
+
+  #lastValue = NaN;
+  #lastCount = 0;
+  /** Exact mode: value -> slot in #counts. */
+  #slots: Map<number, number> | null = new Map();
+  #values = new Float64Array(64);
+  #counts = new Float64Array(64);
+
+  #flushLast(): void {
+    if (this.#lastCount === 0) return;
+    const v = this.#lastValue, c = this.#lastCount;
+    this.#lastCount = 0;
+    this.#lastValue = NaN;
+    const slots = this.#slots;
+    if (slots === null) {
+      this.#bucketAdd(v, c);
+      return;
+    }
+    const i = slots.get(v);
+    if (i !== undefined) {
+      this.#counts[i]! += c;
+      return;
+    }
+    const n = slots.size;
+    if (n === this.#values.length) {
+      const values = new Float64Array(n * 2), counts = new Float64Array(n * 2);
+      values.set(this.#values);
+      counts.set(this.#counts);
+      this.#values = values;
+      this.#counts = counts;
+    }
+    this.#values[n] = v;
+    this.#counts[n] = c;
+    slots.set(v, n);
+    if (n + 1 > this.#maxDistinct) {
+      this.#buckets = new Map();
+      for (let k = 0; k <= n; k++) this.#bucketAdd(this.#values[k]!, this.#counts[k]!);
+      this.#slots = null;
+    }
   }
 
   #bucketAdd(v: number, c: number): void {
@@ -95,14 +132,23 @@ export class Distribution {
    */
   quantile(q: number): number {
     if (this.count === 0) return 0;
+    this.#flushLast();
     const rank = Math.max(1, Math.ceil(q * this.count));
-    const src = this.#exact ?? this.#buckets!;
-    const keys = [...src.keys()].sort((a, b) => a - b);
+    let keys: number[], count: (k: number) => number;
+    const slots = this.#slots;
+    if (slots !== null) {
+      keys = [...slots.keys()].sort((a, b) => a - b);
+      count = (k) => this.#counts[slots.get(k)!]!;
+    } else {
+      const b = this.#buckets!;
+      keys = [...b.keys()].sort((a, b) => a - b);
+      count = (k) => b.get(k)!;
+    }
     let cum = 0;
     for (const k of keys) {
-      cum += src.get(k)!;
+      cum += count(k);
       if (cum >= rank) {
-        if (this.#exact !== null) return k;
+        if (slots !== null) return k;
         if (k === -Infinity) return 0;
         const mid = 2 ** ((k + 0.5) / PER_OCTAVE);
         return Math.min(Math.max(mid, this.min), this.max);

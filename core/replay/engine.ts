@@ -39,6 +39,8 @@ import { BindingState } from "./state.ts";
 export const DMA_SOURCES: ReadonlySet<string> = new Set(["iommu_unmap", "dma_unmap"]);
 
 const U64_END = 1n << 64n;
+const U64_MAX = U64_END - 1n;
+const SAFE = 2 ** 53;
 
 /** What the engine needs besides the request stream. */
 export interface ReplaySetup {
@@ -122,6 +124,7 @@ export class ReplayEngine {
   readonly #anomalies: AnomalyCollector;
   readonly #fidelity: FidelityTracker | null;
   readonly #children: ChildPasidChecker;
+  readonly #forks: boolean;
   readonly #events: ProcessEventRow[];
   readonly #checks: CheckOptions;
   readonly #req: RequestInfo = {
@@ -152,6 +155,7 @@ export class ReplayEngine {
     this.#checks = options.checks ?? {};
     this.#anomalies = new AnomalyCollector(options.maxAnomaliesPerKind ?? 1000);
     this.#children = new ChildPasidChecker(this.state, this.#events);
+    this.#forks = this.#events.some((e) => e.kind === "fork");
     const model = typeof options.costModel === "object"
       ? options.costModel
       : costModel(options.costModel ?? DEFAULT_COST_MODEL);
@@ -227,7 +231,9 @@ export class ReplayEngine {
    */
   pushRequest(r: RequestRow): void {
     this.#order(r.ts, `request ${r.request_id}`);
-    if (r.end < r.start || r.start < 0n || r.end > U64_END) {
+    // Number(bigint) is exact below 2^53 and allocates nothing; use bigints only above that
+    const s = Number(r.start), e = Number(r.end);
+    if (s < 0 || e < s || (e >= SAFE && (r.end < r.start || r.end > U64_END))) {
       throw new UsageError(`request ${r.request_id}: bad range [${r.start}, ${r.end})`);
     }
     this.#requests++;
@@ -236,13 +242,13 @@ export class ReplayEngine {
     q.ts = r.ts;
     q.tsNs = Number(r.ts);
     q.cpu = r.cpu ?? -1;
-    q.startPfn = Number(r.start >> 12n);
-    q.endPfn = Number((r.end + 4095n) >> 12n);
+    q.startPfn = s < SAFE ? Math.floor(s / 4096) : Number(r.start >> 12n);
+    q.endPfn = e < SAFE ? Math.ceil(e / 4096) : Number((r.end + 4095n) >> 12n);
     q.pages = q.endPfn - q.startPfn;
-    q.full = r.full || (r.start === 0n && r.end >= U64_END - 1n);
+    q.full = r.full || (s === 0 && r.end >= U64_MAX);
     q.source = r.source;
     q.dma = DMA_SOURCES.has(r.source) || (r.mm === null && r.pasid === null);
-    this.#children.checkRequest(r, this.#anomalies);
+    if (this.#forks) this.#children.checkRequest(r, this.#anomalies);
     this.#fidelity?.openRequest(q.cpu, q.id, q.ts);
     const view = this.state.viewFor(r, r.ts);
     const skip = view.deviceCount === 0 || (!q.full && q.pages <= 0);

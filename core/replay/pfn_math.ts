@@ -52,7 +52,8 @@ export function fls(x: number): number {
  * ```
  */
 export function ffs(x: number): number {
-  const lo = x % TWO32;
+  const lo = x >>> 0; // ToUint32 keeps the low 32 bits of any integer below 2^53
+
   if (lo !== 0) return 31 - Math.clz32(lo & -lo);
   const hi = Math.floor(x / TWO32);
   if (hi === 0) return 64;
@@ -73,7 +74,7 @@ export function ffs(x: number): number {
  */
 export function xor(a: number, b: number): number {
   const hi = (Math.floor(a / TWO32) ^ Math.floor(b / TWO32)) >>> 0;
-  const lo = ((a % TWO32) ^ (b % TWO32)) >>> 0;
+  const lo = ((a >>> 0) ^ (b >>> 0)) >>> 0;
   return hi * TWO32 + lo;
 }
 
@@ -90,7 +91,8 @@ export function xor(a: number, b: number): number {
  * ```
  */
 export function alignDown(x: number, pow2: number): number {
-  return x - (x % pow2);
+  // division by a power of two is exact; Math.floor is cheaper than a float remainder
+  return Math.floor(x / pow2) * pow2;
 }
 
 /**
@@ -106,8 +108,7 @@ export function alignDown(x: number, pow2: number): number {
  * ```
  */
 export function alignUp(x: number, pow2: number): number {
-  const r = x % pow2;
-  return r === 0 ? x : x - r + pow2;
+  return Math.ceil(x / pow2) * pow2;
 }
 
 /**
@@ -165,7 +166,8 @@ export function spanOrder(firstPfn: number, lastPfn: number): number {
  */
 export function psiMask(startPfn: number, pages: number): number {
   const order = orderBase2(pages);
-  if (startPfn % POW2[order]! === 0) return order;
+  const size = POW2[order]!;
+  if (Math.floor(startPfn / size) * size === startPfn) return order;
   const diff = xor(startPfn, startPfn + pages - 1);
   // lowest zero bit of diff at or above `order`: lowest set bit of (diff >> order) + 1
   const m = order + ffs(Math.floor(diff / POW2[order]!) + 1);

@@ -24,7 +24,7 @@ import { Distribution } from "./distribution.ts";
 import { ExactSum } from "./exact_sum.ts";
 import type { FidelityTracker } from "./fidelity.ts";
 import { CLASS_CODE } from "./kinds.ts";
-import { PAGE_SIZE } from "./pfn_math.ts";
+import { ALL_PAGES, PAGE_SIZE } from "./pfn_math.ts";
 import type { CommandSink, ReplayPolicy, RequestInfo } from "./policy.ts";
 import type { BindingView } from "./state.ts";
 
@@ -107,31 +107,36 @@ export class PolicyRun implements CommandSink {
   /** Per-request modeled times. */
   readonly perRequest: Distribution = new Distribution();
 
-  readonly #kindNs: Float64Array;
-  readonly #kindClass: Uint8Array;
-  readonly #subNs: number;
-  readonly #trap: number;
-  readonly #parallel: boolean;
-  readonly #implicit: boolean;
-  readonly #deferred: boolean;
-  readonly #hooks: PolicyRunHooks;
-  readonly #rows: boolean;
-  #req: RequestInfo | null = null;
-  #view: BindingView | null = null;
-  #iommuTime = new Float64Array(8);
-  #open = new Int32Array(8);
-  #pending = new Int32Array(8);
-  #asyncOpen = new Int32Array(8);
-  #tN = new Uint8Array(16);
-  #tFull = new Uint8Array(16);
-  #tLo = new Float64Array(16 * K);
-  #tHi = new Float64Array(16 * K);
-  #sub = 0;
-  #reqSubs = 0;
-  #reqDescs = 0;
-  #async = false;
-  #asyncReq = -1;
-  #asyncView: BindingView | null = null;
+  // Hot-path state: plain (TypeScript-private) fields, read through locals in the loops.
+  private readonly kindNs: Float64Array;
+  private readonly kindClass: Uint8Array;
+  private readonly subNs: number;
+  private readonly trap: number;
+  private readonly parallel: boolean;
+  private readonly implicit: boolean;
+  private readonly deferred: boolean;
+  private readonly hooks: PolicyRunHooks;
+  private readonly waitKind: number;
+  /** Rows or fidelity wanted: number submissions and report commands. */
+  private readonly slow: boolean;
+  private req: RequestInfo | null = null;
+  private view: BindingView | null = null;
+  /** Slot of the first device target (= the view's group count). */
+  private devBase = 0;
+  private iommuTime = new Float64Array(8);
+  private pending = new Int32Array(8);
+  private open = new Int32Array(8);
+  private asyncOpen = new Int32Array(8);
+  private tN = new Uint8Array(16);
+  private tFull = new Uint8Array(16);
+  private tLo = new Float64Array(16 * K);
+  private tHi = new Float64Array(16 * K);
+  private sub = 0;
+  private reqSubs = 0;
+  private reqDescs = 0;
+  private inAsync = false;
+  private asyncReq = -1;
+  private asyncView: BindingView | null = null;
 
   /**
    * @param label name in results
@@ -145,19 +150,20 @@ export class PolicyRun implements CommandSink {
     this.model = model;
     const n = policy.kinds.length;
     this.kindCount = new Float64Array(n);
-    this.#kindNs = new Float64Array(n);
-    this.#kindClass = new Uint8Array(n);
+    this.kindNs = new Float64Array(n);
+    this.kindClass = new Uint8Array(n);
     policy.kinds.forEach((k, i) => {
-      this.#kindNs[i] = descriptorNs(model, k.name);
-      this.#kindClass[i] = CLASS_CODE[k.class];
+      this.kindNs[i] = descriptorNs(model, k.name);
+      this.kindClass[i] = CLASS_CODE[k.class];
     });
-    this.#subNs = model.submission_ns + model.trap_ns;
-    this.#trap = model.trap_ns > 0 ? 1 : 0;
-    this.#parallel = policy.parallelIommus;
-    this.#implicit = policy.implicitIotlb;
-    this.#deferred = policy.deferred;
-    this.#hooks = hooks;
-    this.#rows = hooks.onCommand !== undefined;
+    this.subNs = model.submission_ns + model.trap_ns;
+    this.trap = model.trap_ns > 0 ? 1 : 0;
+    this.parallel = policy.parallelIommus;
+    this.implicit = policy.implicitIotlb;
+    this.deferred = policy.deferred;
+    this.hooks = hooks;
+    this.waitKind = policy.waitKind;
+    this.slow = hooks.onCommand !== undefined || hooks.fidelity !== undefined;
   }
 
   /** Modeled time in total (ns). */
@@ -172,24 +178,25 @@ export class PolicyRun implements CommandSink {
    * @param view what it reaches
    */
   begin(req: RequestInfo, view: BindingView): void {
-    this.#req = req;
-    this.#view = view;
-    if (view.iommuCount > this.#iommuTime.length) {
+    this.req = req;
+    this.view = view;
+    if (view.iommuCount > this.pending.length) {
       const n = view.iommuCount * 2;
-      this.#iommuTime = new Float64Array(n);
-      this.#open = new Int32Array(n);
-      this.#pending = new Int32Array(n);
+      this.iommuTime = new Float64Array(n);
+      this.open = new Int32Array(n);
+      this.pending = new Int32Array(n);
     }
     const t = view.groupCount + view.deviceCount;
-    if (t > this.#tN.length) {
+    if (t > this.tN.length) {
       const n = t * 2;
-      this.#tN = new Uint8Array(n);
-      this.#tFull = new Uint8Array(n);
-      this.#tLo = new Float64Array(n * K);
-      this.#tHi = new Float64Array(n * K);
+      this.tN = new Uint8Array(n);
+      this.tFull = new Uint8Array(n);
+      this.tLo = new Float64Array(n * K);
+      this.tHi = new Float64Array(n * K);
     }
-    this.#reqSubs = 0;
-    this.#reqDescs = 0;
+    this.devBase = view.groupCount;
+    this.reqSubs = 0;
+    this.reqDescs = 0;
   }
 
   /** Counts a request that had nothing to do. */
@@ -206,45 +213,40 @@ export class PolicyRun implements CommandSink {
     addrPfn: number,
     pages: number,
   ): void {
+    // kept small so that V8 inlines it into the policies' loops; rare paths are methods
     this.kindCount[kind]!++;
-    const cls = this.#kindClass[kind]!;
-    if (pages < 0 && (cls === C_IOTLB || cls === C_DEVTLB)) this.fullFlushes++;
-    if (this.#async) {
-      this.asyncNs += this.#kindNs[kind]!;
-      if (pages >= 0 && (cls === C_IOTLB || cls === C_DEVTLB)) this.pagesInvalidated.add(pages);
-      if (this.#asyncOpen[iommu] === 0) this.#asyncOpen[iommu] = ++this.#sub;
-      if (this.#rows) {
-        this.#row(
-          this.#asyncView!,
-          this.#asyncReq,
-          this.#asyncOpen[iommu]!,
-          kind,
-          iommu,
-          device,
-          addrPfn,
-          pages,
-        );
-      }
-      return;
-    }
-    const view = this.#view!;
-    this.#iommuTime[iommu]! += this.#kindNs[kind]!;
-    this.#pending[iommu]!++;
-    this.#reqDescs++;
-    if (this.#open[iommu] === 0) this.#open[iommu] = ++this.#sub;
+    if (this.inAsync) return this.asyncCmd(kind, iommu, device, addrPfn, pages);
+    const cls = this.kindClass[kind]!;
+    if (pages < 0 && cls !== C_WAIT) this.fullFlushes++;
+    this.iommuTime[iommu]! += this.kindNs[kind]!;
+    this.pending[iommu]!++;
     if (cls === C_IOTLB) {
-      if (group >= 0) this.#cover(group, addrPfn, pages);
-      else {
-        const g1 = view.iommuGroupEnd[iommu]!;
-        for (let g = view.iommuGroupStart[iommu]!; g < g1; g++) this.#cover(g, addrPfn, pages);
-      }
-    } else if (cls === C_DEVTLB && device >= 0) {
-      this.#cover(view.groupCount + device, addrPfn, pages);
+      if (group >= 0) this.cover(group, addrPfn, pages);
+      else this.coverIommu(iommu, addrPfn, pages);
+    } else if (cls === C_DEVTLB && device >= 0) this.cover(this.devBase + device, addrPfn, pages);
+    if (this.slow) this.slowCmd(kind, cls, iommu, device, addrPfn, pages);
+  }
+
+  private coverIommu(iommu: number, addrPfn: number, pages: number): void {
+    const view = this.view!;
+    const g1 = view.iommuGroupEnd[iommu]!;
+    for (let g = view.iommuGroupStart[iommu]!; g < g1; g++) this.cover(g, addrPfn, pages);
+  }
+
+  private slowCmd(
+    kind: number,
+    cls: number,
+    iommu: number,
+    device: number,
+    addrPfn: number,
+    pages: number,
+  ) {
+    const view = this.view!;
+    if (this.open[iommu] === 0) this.open[iommu] = ++this.sub;
+    if (this.hooks.onCommand !== undefined) {
+      this.row(view, this.req!.id, this.open[iommu]!, kind, iommu, device, addrPfn, pages);
     }
-    if (this.#rows) {
-      this.#row(view, this.#req!.id, this.#open[iommu]!, kind, iommu, device, addrPfn, pages);
-    }
-    const fid = this.#hooks.fidelity;
+    const fid = this.hooks.fidelity;
     if (fid !== undefined && cls !== C_WAIT) {
       fid.replayed(
         view.iommuName[iommu]!,
@@ -252,65 +254,79 @@ export class PolicyRun implements CommandSink {
         cls === C_DEVTLB && device >= 0 ? view.deviceName[device]! : null,
         pages < 0 ? null : BigInt(addrPfn) * 4096n,
         pages < 0 ? null : BigInt(pages) * 4096n,
-        this.#open[iommu]!,
+        this.open[iommu]!,
+      );
+    }
+  }
+
+  private asyncCmd(kind: number, iommu: number, device: number, addrPfn: number, pages: number) {
+    const cls = this.kindClass[kind]!;
+    if (pages < 0 && cls !== C_WAIT) this.fullFlushes++;
+    this.asyncNs += this.kindNs[kind]!;
+    if (pages >= 0 && (cls === C_IOTLB || cls === C_DEVTLB)) this.pagesInvalidated.add(pages);
+    if (this.asyncOpen[iommu] === 0) this.asyncOpen[iommu] = ++this.sub;
+    if (this.hooks.onCommand !== undefined) {
+      this.row(
+        this.asyncView!,
+        this.asyncReq,
+        this.asyncOpen[iommu]!,
+        kind,
+        iommu,
+        device,
+        addrPfn,
+        pages,
       );
     }
   }
 
   /** @inheritdoc */
-  wait(iommu: number, kind: number = this.policy.waitKind): void {
+  wait(iommu: number, kind: number = this.waitKind): void {
     this.kindCount[kind]!++;
     this.submissions++;
-    this.traps += this.#trap;
-    const ns = this.#subNs + this.#kindNs[kind]!;
-    if (this.#async) {
+    this.traps += this.trap;
+    const ns = this.subNs + this.kindNs[kind]!;
+    if (this.inAsync) {
       this.asyncNs += ns;
-      if (this.#asyncOpen[iommu] === 0) this.#asyncOpen[iommu] = ++this.#sub;
-      if (this.#rows) {
-        this.#row(
-          this.#asyncView!,
-          this.#asyncReq,
-          this.#asyncOpen[iommu]!,
-          kind,
-          iommu,
-          -1,
-          0,
-          -1,
-        );
+      if (this.asyncOpen[iommu] === 0) this.asyncOpen[iommu] = ++this.sub;
+      if (this.hooks.onCommand !== undefined) {
+        this.row(this.asyncView!, this.asyncReq, this.asyncOpen[iommu]!, kind, iommu, -1, 0, -1);
       }
-      this.#asyncOpen[iommu] = 0;
+      this.asyncOpen[iommu] = 0;
       return;
     }
-    this.#iommuTime[iommu]! += ns;
-    this.#pending[iommu] = 0;
-    this.#reqSubs++;
-    if (this.#open[iommu] === 0) this.#open[iommu] = ++this.#sub;
-    if (this.#rows) {
-      this.#row(this.#view!, this.#req!.id, this.#open[iommu]!, kind, iommu, -1, 0, -1);
+    this.iommuTime[iommu]! += ns;
+    this.reqDescs += this.pending[iommu]!;
+    this.pending[iommu] = 0;
+    this.reqSubs++;
+    if (this.slow) {
+      if (this.open[iommu] === 0) this.open[iommu] = ++this.sub;
+      if (this.hooks.onCommand !== undefined) {
+        this.row(this.view!, this.req!.id, this.open[iommu]!, kind, iommu, -1, 0, -1);
+      }
+      this.hooks.fidelity?.submitted(this.open[iommu]!);
+      this.open[iommu] = 0;
     }
-    this.#hooks.fidelity?.submitted(this.#open[iommu]!);
-    this.#open[iommu] = 0;
   }
 
   /** @inheritdoc */
   beginAsync(requestId: number, view: BindingView): void {
-    this.#async = true;
-    this.#asyncReq = requestId;
-    this.#asyncView = view;
-    if (view.iommuCount > this.#asyncOpen.length) {
-      this.#asyncOpen = new Int32Array(view.iommuCount * 2);
+    this.inAsync = true;
+    this.asyncReq = requestId;
+    this.asyncView = view;
+    if (view.iommuCount > this.asyncOpen.length) {
+      this.asyncOpen = new Int32Array(view.iommuCount * 2);
     }
   }
 
   /** @inheritdoc */
   endAsync(): void {
-    const v = this.#asyncView;
+    const v = this.asyncView;
     if (v !== null) {
       // close what the policy left open
-      for (let i = 0; i < v.iommuCount; i++) if (this.#asyncOpen[i] !== 0) this.wait(i);
+      for (let i = 0; i < v.iommuCount; i++) if (this.asyncOpen[i] !== 0) this.wait(i);
     }
-    this.#async = false;
-    this.#asyncView = null;
+    this.inAsync = false;
+    this.asyncView = null;
   }
 
   /**
@@ -318,56 +334,80 @@ export class PolicyRun implements CommandSink {
    * coverage check.
    */
   end(): void {
-    const view = this.#view!, req = this.#req!;
+    const view = this.view!, req = this.req!;
+    const pending = this.pending;
+    for (let i = 0; i < view.iommuCount; i++) if (pending[i]! > 0) this.wait(i);
     let t = 0;
+    const it = this.iommuTime, par = this.parallel;
     for (let i = 0; i < view.iommuCount; i++) {
-      if (this.#pending[i]! > 0) this.wait(i);
-      const it = this.#iommuTime[i]!;
-      if (this.#parallel) {
-        if (it > t) t = it;
-      } else t += it;
-      this.#iommuTime[i] = 0;
-      this.#open[i] = 0;
+      const x = it[i]!;
+      if (par) {
+        if (x > t) t = x;
+      } else t += x;
+      it[i] = 0;
     }
     this.syncNs += t;
     this.perRequest.add(t);
     this.requests++;
-    const g = view.groupCount;
-    if (!this.#implicit) { for (let x = 0; x < g; x++) this.#account(x, req, view); }
-    for (let d = 0; d < view.deviceCount; d++) {
-      if (view.deviceAts[d] === 1) this.#account(g + d, req, view);
-      else {
-        this.#tN[g + d] = 0;
-        this.#tFull[g + d] = 0;
-      }
+    // account the caches: IOTLB groups (unless implicit), then ATS devices
+    const g = view.groupCount, nT = g + view.deviceCount;
+    const tN = this.tN, tFull = this.tFull, L = this.tLo, H = this.tHi;
+    const s = req.startPfn, e = req.endPfn, full = req.full;
+    let requested = 0, invalidated = 0, reqN = 0, invN = 0;
+    const x0 = this.implicit ? g : 0;
+    for (let x = 0; x < x0; x++) {
+      tN[x] = 0;
+      tFull[x] = 0;
     }
-    if (this.#implicit) {
-      for (let x = 0; x < g; x++) {
-        this.#tN[x] = 0;
-        this.#tFull[x] = 0;
+    for (let x = x0; x < nT; x++) {
+      const n = tN[x]!, f = tFull[x]!;
+      tN[x] = 0;
+      tFull[x] = 0;
+      if (f === 1 || (x >= g && view.deviceAts[x - g] !== 1)) continue;
+      if (n === 1 && !full) {
+        const lo = L[x * K]!, hi = H[x * K]!;
+        // page sums stay exact: flush to the exact counters before they could pass 2^52
+        if (requested + req.pages > ALL_PAGES) {
+          this.pagesRequested.add(requested);
+          requested = 0;
+        }
+        requested += req.pages;
+        reqN++;
+        if (invalidated + (hi - lo) > ALL_PAGES) {
+          this.pagesInvalidated.add(invalidated);
+          invalidated = 0;
+        }
+        invalidated += hi - lo;
+        invN++;
+        if (lo <= s && hi >= e) continue;
+        this.miss(x, req, view, n);
+        continue;
       }
+      this.account(x, req, view, n);
     }
-    const cb = this.#hooks.onRequestCost;
+    if (reqN > 0) this.pagesRequested.add(requested);
+    if (invN > 0) this.pagesInvalidated.add(invalidated);
+    const cb = this.hooks.onRequestCost;
     if (cb !== undefined) {
       cb({
         policy: this.label,
         request_id: req.id,
         ts: req.ts,
-        submissions: this.#reqSubs,
-        descriptors: this.#reqDescs,
+        submissions: this.reqSubs,
+        descriptors: this.reqDescs,
         modeled_ns: t,
       });
     }
   }
 
-  #cover(t: number, lo: number, pages: number): void {
+  private cover(t: number, lo: number, pages: number): void {
     if (pages < 0) {
-      this.#tFull[t] = 1;
+      this.tFull[t] = 1;
       return;
     }
     const hi = lo + pages;
-    const n = this.#tN[t]!, base = t * K;
-    const L = this.#tLo, H = this.#tHi;
+    const n = this.tN[t]!, base = t * K;
+    const L = this.tLo, H = this.tHi;
     for (let k = 0; k < n; k++) {
       const j = base + k;
       if (lo <= H[j]! && hi >= L[j]!) {
@@ -379,7 +419,7 @@ export class PolicyRun implements CommandSink {
     if (n < K) {
       L[base + n] = lo;
       H[base + n] = hi;
-      this.#tN[t] = n + 1;
+      this.tN[t] = n + 1;
       return;
     }
     // more than K disjoint pieces: widen the last one (over-approximates coverage)
@@ -388,13 +428,9 @@ export class PolicyRun implements CommandSink {
     if (hi > H[j]!) H[j] = hi;
   }
 
-  #account(t: number, req: RequestInfo, view: BindingView): void {
-    const full = this.#tFull[t] === 1;
-    const n = this.#tN[t]!;
-    this.#tN[t] = 0;
-    this.#tFull[t] = 0;
-    if (full) return;
-    const base = t * K, L = this.#tLo, H = this.#tHi;
+  /** The general case of one cache's accounting: several pieces, none, or a full request. */
+  private account(t: number, req: RequestInfo, view: BindingView, n: number): void {
+    const base = t * K, L = this.tLo, H = this.tHi;
     // sort the n <= 4 intervals by start (insertion sort, in place)
     for (let a = 1; a < n; a++) {
       const lo = L[base + a]!, hi = H[base + a]!;
@@ -407,26 +443,30 @@ export class PolicyRun implements CommandSink {
       L[base + b + 1] = lo;
       H[base + b + 1] = hi;
     }
-    let union = 0, cur = req.startPfn, covered = false, prevHi = -1;
+    let union = 0, cur = req.startPfn, prevHi = -1;
     for (let k = 0; k < n; k++) {
       const lo = L[base + k]!, hi = H[base + k]!;
       union += hi - (lo > prevHi ? lo : prevHi > hi ? hi : prevHi);
       if (hi > prevHi) prevHi = hi;
       if (lo <= cur && hi > cur) cur = hi;
     }
-    if (cur >= req.endPfn) covered = true;
-    if (req.full) covered = false;
     if (!req.full) {
       this.pagesRequested.add(req.pages);
       this.pagesInvalidated.add(union);
+      if (cur >= req.endPfn) return;
     }
-    if (!covered && !this.#deferred) {
-      this.uncovered++;
-      this.#hooks.anomalies.add(this.#uncoveredRow(t, req, view, n));
-    }
+    this.miss(t, req, view, n);
   }
 
-  #uncoveredRow(t: number, req: RequestInfo, view: BindingView, n: number): AnomalyRow {
+  /** A cache left with requested pages not invalidated. */
+  private miss(t: number, req: RequestInfo, view: BindingView, n: number): void {
+    if (this.deferred) return;
+    this.uncovered++;
+    const a = this.hooks.anomalies;
+    if (a.count("uncovered_range")) a.keep(this.uncoveredRow(t, req, view, n));
+  }
+
+  private uncoveredRow(t: number, req: RequestInfo, view: BindingView, n: number): AnomalyRow {
     const g = view.groupCount;
     const isDev = t >= g;
     const group = isDev ? view.deviceGroup[t - g]! : t;
@@ -436,7 +476,7 @@ export class PolicyRun implements CommandSink {
     const iommu = view.iommuName[view.groupIommu[group]!]!;
     const got: string[] = [];
     for (let k = 0; k < n; k++) {
-      got.push(`${hex(this.#tLo[t * K + k]!)}-${hex(this.#tHi[t * K + k]! - 1)}`);
+      got.push(`${hex(this.tLo[t * K + k]!)}-${hex(this.tHi[t * K + k]! - 1)}`);
     }
     const what = isDev
       ? `ATC of ${device}`
@@ -458,7 +498,7 @@ export class PolicyRun implements CommandSink {
     };
   }
 
-  #row(
+  private row(
     view: BindingView,
     requestId: number,
     submission: number,
@@ -468,7 +508,7 @@ export class PolicyRun implements CommandSink {
     addrPfn: number,
     pages: number,
   ): void {
-    this.#hooks.onCommand!({
+    this.hooks.onCommand!({
       policy: this.label,
       request_id: requestId,
       submission,

@@ -74,11 +74,11 @@ export function createSmmu(
             }
           } else {
             let num = pages;
-            if (num % 32 === 1) num++;
+            if ((num & 31) === 1) num++; // low 5 bits (ToInt32 keeps them for any integer)
             let iova = start;
             while (iova < end && num > 0) {
               const scale = ffs(num);
-              const cover = (Math.floor(num / POW2[scale]!) % 32) * POW2[scale]!;
+              const cover = (Math.floor(num / POW2[scale]!) & 31) * POW2[scale]!;
               out.cmd(VA, i, g, -1, iova, cover);
               iova += cover;
               num -= cover;

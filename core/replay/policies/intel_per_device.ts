@@ -66,6 +66,18 @@ export const intelPerDevice: PolicyFactory = {
       evaluate(req, view, out) {
         const full = reachesAsFull(req, ceiling);
         const start = req.startPfn, pages = req.pages;
+        // the range depends on the request only: compute it once, then loop over the devices
+        let first = 0, end = 0, size = FULL, devAddr = 0, devSize = FULL;
+        if (!full) {
+          size = POW2[orderBase2(pages)]!;
+          first = alignDown(start, size);
+          if (chunked) end = alignUp(start + pages, size);
+          else {
+            end = first + size;
+            devSize = POW2[spanOrder(start, start + pages - 1)]!;
+            devAddr = alignDown(start, devSize);
+          }
+        }
         for (let d = 0; d < view.deviceCount; d++) {
           const i = view.deviceIommu[d]!, g = view.deviceGroup[d]!;
           const ats = view.deviceAts[d] === 1;
@@ -77,23 +89,19 @@ export const intelPerDevice: PolicyFactory = {
               out.wait(i);
             }
           } else if (chunked) {
-            const align = POW2[orderBase2(pages)]!;
-            const end = alignUp(start + pages, align);
-            for (let s = alignDown(start, align); s < end; s += align) {
-              out.cmd(P_IOTLB, i, g, d, s, align);
+            for (let s = first; s < end; s += size) {
+              out.cmd(P_IOTLB, i, g, d, s, size);
               out.wait(i);
               if (ats) {
-                out.cmd(P_DEVTLB, i, g, d, s, align);
+                out.cmd(P_DEVTLB, i, g, d, s, size);
                 out.wait(i);
               }
             }
           } else {
-            const size = POW2[orderBase2(pages)]!;
-            out.cmd(P_IOTLB, i, g, d, alignDown(start, size), size);
+            out.cmd(P_IOTLB, i, g, d, first, size);
             out.wait(i);
             if (ats) {
-              const span = POW2[spanOrder(start, start + pages - 1)]!;
-              out.cmd(P_DEVTLB, i, g, d, alignDown(start, span), span);
+              out.cmd(P_DEVTLB, i, g, d, devAddr, devSize);
               out.wait(i);
             }
           }
