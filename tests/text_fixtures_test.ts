@@ -93,7 +93,7 @@ const cases: { file: string; flavor: TextFlavor; cmp: CompareOptions; decoded: b
   {
     file: "report_latency.txt",
     flavor: "report",
-    cmp: { ts: "us", flags: true, commWidth: 8 },
+    cmp: { ts: "us", flags: true, flagsMask: 0xdf, commWidth: 8 },
     decoded: true,
   },
   { file: "report_noplugins.txt", flavor: "report", cmp: { ts: "us" }, decoded: true },

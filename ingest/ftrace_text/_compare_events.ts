@@ -23,8 +23,12 @@ export interface CompareOptions {
   commWidth?: number;
   /** Compare the typed fields of known-format events (default true). */
   fields?: boolean;
+  /** Mask applied to the flags before comparing (libtraceevent does not print 0x20). */
+  flagsMask?: number;
   /** Mask applied to the preempt count before comparing (verbose prints `& 0xf`). */
   preemptMask?: number;
+  /** Compare the buffer (instance) name. */
+  buffer?: boolean;
   /** Event names are ids (`id_188`): map dat `system:event` to the id used in text. */
   ids?: Map<string, number>;
 }
@@ -96,6 +100,7 @@ export function compareTextWithDat(
       if (!opts.ids && t.format && t.system !== d.system) {
         add(`${where}: system ${t.system} != ${d.system}`);
       }
+      if (opts.buffer && t.buffer !== d.buffer) add(`${where}: buffer ${t.buffer} != ${d.buffer}`);
       if (opts.ts !== "none") {
         if (t.cpu !== d.cpu) add(`${where}: cpu ${t.cpu} != ${d.cpu}`);
         if (t.pid !== d.pid) add(`${where}: pid ${t.pid} != ${d.pid}`);
@@ -123,8 +128,9 @@ export function compareTextWithDat(
         }
         if (!ok) add(`${where}: ts ${t.ts} != ${want}`);
       }
-      if (opts.flags && t.flags !== null && t.flags !== d.flags) {
-        add(`${where}: flags ${t.flags} != ${d.flags}`);
+      const fm = opts.flagsMask ?? 0xff;
+      if (opts.flags && t.flags !== null && t.flags !== (d.flags & fm)) {
+        add(`${where}: flags ${t.flags} != ${d.flags & fm}`);
       }
       const pm = opts.preemptMask ?? 0xff;
       if (opts.flags && t.preempt !== null && t.preempt !== (d.preempt_count & pm)) {

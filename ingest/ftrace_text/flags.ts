@@ -113,8 +113,14 @@ function hexDigit(c: string): number {
  * `X` (irq state not supported) maps to bit 0x02 as kernels before 6.13 recorded it. A PREEMPT_RT
  * `preempt-lazy-depth` column is checked but not stored (it was a separate record field).
  *
+ * libtraceevent (trace-cmd report `-l`, and every report from trace-cmd 3.3 on) prints `N` for
+ * need-resched alone, where the kernel prints `n` (its `N` means need-resched and
+ * preempt-resched) and never shows preempt-resched (0x20), which therefore reads as 0: pass
+ * `tep` for text written by trace-cmd.
+ *
  * @param text the flag characters
  * @param layout the columns (defaults to {@linkcode layoutForWidth})
+ * @param tep true when libtraceevent printed the flags
  * @returns flags and preempt count, or null
  * @example
  * ```ts
@@ -126,6 +132,7 @@ function hexDigit(c: string): number {
 export function decodeFlags(
   text: string,
   layout: readonly FlagColumn[] = layoutForWidth(text.length),
+  tep = false,
 ): DecodedFlags | null {
   if (text.length !== layout.length) return null;
   let flags = 0;
@@ -146,7 +153,7 @@ export function decodeFlags(
             flags |= FLAG_NEED_RESCHED | FLAG_NEED_RESCHED_LAZY | FLAG_PREEMPT_RESCHED;
             break;
           case "N":
-            flags |= FLAG_NEED_RESCHED | FLAG_PREEMPT_RESCHED;
+            flags |= tep ? FLAG_NEED_RESCHED : FLAG_NEED_RESCHED | FLAG_PREEMPT_RESCHED;
             break;
           case "L":
             flags |= FLAG_NEED_RESCHED_LAZY | FLAG_PREEMPT_RESCHED;

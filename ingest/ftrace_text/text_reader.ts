@@ -368,7 +368,7 @@ export class FtraceTextReader {
       tgid = ctx.tgid;
       st.shapes.add(ctx.shape);
       if (ctx.flagsText !== null) {
-        const d = decodeFlags(ctx.flagsText, this.layoutFor(ctx.flagsText.length));
+        const d = decodeFlags(ctx.flagsText, this.layoutFor(ctx.flagsText.length), this.report);
         if (d) {
           flags = d.flags;
           preempt = d.preempt;
