@@ -10,7 +10,7 @@ function batch(first: number, ts: bigint, sub: number, cpu = 0) {
   const size = { addr: 0x100000n, size: 0x4000n };
   return [
     observed(first, ts, "p_iotlb_inv", { ...size, submission_id: sub, cpu }),
-    ...devs.map((d, i) =>
+    ...devs.map((_d, i) =>
       observed(first + 1 + i, ts + 1n, "p_dev_tlb_inv", {
         ...size,
         submission_id: sub,
