@@ -25,6 +25,8 @@ Deno.test("INV_IOMMU_PAGES: all pages (0x7ffffffffffff000 with S)", () => {
   const c = decodeAmdCommand([0, (3 << 28) | 1, 0xfffff003, 0x7fffffff]);
   assert.equal(c.whole, true);
   assert.equal(c.granularity, "all");
+  assert.equal(c.addr, null);
+  assert.equal(c.size, null);
   assert.equal(c.pasid, null); // GN clear
 });
 

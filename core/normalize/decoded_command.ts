@@ -18,9 +18,9 @@ export interface DecodedCommand {
   pasid: number | null;
   /** Stream id / AMD device id (PCI requester id for PCI devices). */
   sid: number | null;
-  /** First byte covered, null when not address-based or whole. */
+  /** First byte covered, null when not address-based or when the whole space. */
   addr: bigint | null;
-  /** Bytes covered, null when not address-based or whole. */
+  /** Bytes covered, null when not address-based or when the whole space (2^64 does not fit). */
   size: bigint | null;
   /** Covers the whole address space. */
   whole: boolean;

@@ -142,7 +142,7 @@ export function decodeSmmuCommand(cmd0: bigint, cmd1: bigint): DecodedCommand {
         c.addr = addr;
         if (addr + bytes > (1n << 64n) - 1n) {
           c.whole = true;
-          c.addr = 0n;
+          c.addr = null;
         } else c.size = bytes;
       }
       break;

@@ -57,6 +57,8 @@ Deno.test("ATC_INV: SSV, SSID, SID, SIZE", () => {
   const all = decodeSmmuCommand(0x10000000040n, 52n);
   assert.equal(all.whole, true);
   assert.equal(all.granularity, "all");
+  assert.equal(all.addr, null);
+  assert.equal(all.size, null);
   assert.equal(all.pasid, null);
 });
 

@@ -22,8 +22,8 @@
  *   ADDR aligned down to that size.
  * - Device-TLB (ATS) with S = 1: the size is encoded in the address. With N the lowest 0 bit of
  *   ADDR at bit 12 or above, the range is `2^(N+1)` bytes, naturally aligned. S = 0: one 4 KiB page.
- * - A range that would reach 2^64 bytes is the whole address space: `addr` 0, `size` null,
- *   `whole` true.
+ * - A range that would reach 2^64 bytes is the whole address space: `addr` and `size` null
+ *   (as for domain-wide commands), `whole` true, `granularity` `all` for dev-TLB types.
  * - QDEP 0 means 32 (the PCIe ATS Invalidate Queue Depth encoding).
  *
  * @module
@@ -61,7 +61,7 @@ export interface VtdDescriptor {
   pfsid: number | null;
   /** ATS invalidate queue depth, decoded (field 0 means 32). */
   qdep: number | null;
-  /** First byte covered (aligned), null when the command is not address-based. */
+  /** First byte covered (aligned), null when not address-based or when the whole space. */
   addr: bigint | null;
   /** Bytes covered, null when not address-based or when the whole space is covered. */
   size: bigint | null;
@@ -190,7 +190,7 @@ export function decodeVtdDescriptor(
   };
   const gran = M(qw0, 4, 2);
   const setRange = (r: DecodedRange) => {
-    d.addr = r.addr;
+    d.addr = r.whole ? null : r.addr;
     d.size = r.size;
     d.whole = r.whole;
     if (r.whole) d.extra.push(["whole", "1"]);

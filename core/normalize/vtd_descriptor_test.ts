@@ -50,7 +50,7 @@ Deno.test("type 3 dev_tlb_inv: whole device TLB and a 16 KiB range", () => {
   assert.equal(all.pfsid, 0);
   assert.equal(all.s, true);
   assert.equal(all.whole, true);
-  assert.equal(all.addr, 0n);
+  assert.equal(all.addr, null);
   assert.equal(all.size, null);
   assert.equal(all.granularity, "all");
   // qw0 = PFSID high (0x6a08 >> 4 = 0x6a0) << 52 | SID 0x6a08 << 32 | QDEP 16 << 16
@@ -120,7 +120,7 @@ Deno.test("type 6 p_iotlb_inv: page-selective, PASID-selective, unaligned and wh
   // AM 52: 4 KiB << 52 = 2^64 -> whole space
   const w = decodeVtdDescriptor(0x200010036n, 52n);
   assert.equal(w.whole, true);
-  assert.equal(w.addr, 0n);
+  assert.equal(w.addr, null);
   assert.equal(w.size, null);
 });
 
