@@ -9,7 +9,7 @@ import { TraceError } from "../../core/errors.ts";
 import { ByteReader } from "../byte_reader.ts";
 import type { FileSource } from "../file_source.ts";
 import { type PerfAttr, readAttr } from "./perf_attr.ts";
-import { ATTR_SIZE_VER0, FEAT_BITS } from "./perf_constants.ts";
+import { ATTR_SIZE_VER0, FEAT, FEAT_BITS } from "./perf_constants.ts";
 
 /** A `{u64 offset, u64 size}` section of the file. */
 export interface FileSection {
@@ -113,11 +113,22 @@ export function readPerfHeader(src: FileSource): PerfFileHeader {
   const attrsSec = section("attrs");
   const dataSec = section("data");
   section("event_types");
-  const featBits: number[] = [];
+  let featBits: number[] = [];
   if (headerSize === 104) {
+    const at = r.pos;
     for (let w = 0; w < FEAT_BITS / 64; w++) {
       const word = r.u64();
       for (let b = 0; b < 64; b++) if ((word >> BigInt(b)) & 1n) featBits.push(w * 64 + b);
+    }
+    // A big-endian machine with a 32-bit long writes the bitmap as u32 words; like perf, read it
+    // so when the u64 reading lacks HOSTNAME, which every perf since features exist writes.
+    if (!le && !featBits.includes(FEAT.HOSTNAME)) {
+      r.pos = at;
+      featBits = [];
+      for (let w = 0; w < FEAT_BITS / 32; w++) {
+        const word = r.u32();
+        for (let b = 0; b < 32; b++) if ((word >>> b) & 1) featBits.push(w * 32 + b);
+      }
     }
   }
   if (attrSize < BigInt(ATTR_SIZE_VER0 + 16) || attrSize > 65536n) {
