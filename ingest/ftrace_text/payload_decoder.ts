@@ -4,9 +4,10 @@
  * Tries, in order (starting with whatever worked last time for that format):
  * 1. the event's own print format, inverted (`pages:%ld reason:%s (%d)` reads `pages:1
  *    reason:local MM shootdown (3)`), through the print-format parser of `ingest/format`;
- * 2. `trace-cmd report -R` raw fields (`reason=3 pages=1`);
+ * 2. raw fields (`reason=3 pages=1`): `trace-cmd report -R`, the kernel's `fields` option, and
+ *    what trace-cmd prints after `[FAILED TO PARSE]` for a print format it cannot read;
  * 3. the output of trace-cmd's plugins that replace the print format (tlb: `pages=1 reason=...`);
- * 4. the payload after `[FAILED TO PARSE]`, and any payload that names the fields (`name=value`
+ * 4. any payload that names the fields (`name=value`
  *    or `name: value`): fields found are typed, the others are null (a partial decode).
  *
  * Kernel syscall lines (`sys_munmap(addr: 0x..., len: 0x...)`, `sys_munmap -> 0x0`) are decoded
@@ -17,6 +18,7 @@
 import type { FieldValue } from "../../core/event.ts";
 import type { EventFormat } from "../format/types.ts";
 import type { BodyKind } from "./event_body.ts";
+import { hexPrintedFields } from "./print_fmt_inverse.ts";
 import {
   parseIntText,
   parseRawFields,
@@ -108,6 +110,7 @@ function escapeRe(s: string): string {
 export class PayloadDecoder {
   private readonly parsers = new Map<EventFormat, PayloadParser | null>();
   private readonly last = new Map<EventFormat, number>();
+  private readonly hex = new Map<EventFormat, ReadonlySet<string>>();
   private readonly strategies: { how: DecodeHow; run: Strategy }[];
 
   /**
@@ -116,9 +119,30 @@ export class PayloadDecoder {
   constructor(private readonly factory: PayloadParserFactory | null) {
     this.strategies = [
       { how: "print_fmt", run: (f, p) => this.printFmt(f, p) },
-      { how: "raw_fields", run: parseRawFields },
+      {
+        how: "raw_fields",
+        run: (f, p) =>
+          parseRawFields(
+            f,
+            p.startsWith(FAILED) ? p.slice(FAILED.length + 1) : p,
+            this.hexFields(f),
+          ),
+      },
       { how: "plugin", run: tlbPlugin },
     ];
+  }
+
+  private hexFields(fmt: EventFormat): ReadonlySet<string> {
+    let h = this.hex.get(fmt);
+    if (!h) {
+      try {
+        h = hexPrintedFields(fmt);
+      } catch {
+        h = new Set();
+      }
+      this.hex.set(fmt, h);
+    }
+    return h;
   }
 
   private printFmt(fmt: EventFormat, payload: string): Record<string, FieldValue> | null {

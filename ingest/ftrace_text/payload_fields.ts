@@ -248,6 +248,7 @@ function fitElem(f: FieldFormat, v: bigint): number | bigint {
  *
  * @param fmt the event format
  * @param payload the payload
+ * @param hexFields fields whose values are printed in hex without `0x` (see `hexPrintedFields`)
  * @returns field values by name, or null when the payload is not in that form
  * @example
  * ```ts
@@ -264,6 +265,7 @@ function fitElem(f: FieldFormat, v: bigint): number | bigint {
 export function parseRawFields(
   fmt: EventFormat,
   payload: string,
+  hexFields?: ReadonlySet<string>,
 ): Record<string, FieldValue> | null {
   const fields = fmt.ownFields;
   if (fields.length === 0) return payload.trim() === "" ? {} : null;
@@ -282,7 +284,7 @@ export function parseRawFields(
       if (at < 0) return null;
       vEnd = at;
     }
-    const v = valueForField(f, p.slice(vStart, vEnd));
+    const v = valueForField(f, p.slice(vStart, vEnd), hexFields?.has(f.name) ?? false);
     if (v === undefined) return null;
     out[f.name] = v;
     pos = vEnd + 1;

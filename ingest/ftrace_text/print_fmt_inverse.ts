@@ -8,6 +8,7 @@
  * - `REC->f` of a char array or `__get_str(f)` with `%s`: the string;
  * - `__print_symbolic(REC->f, ...)`: the value whose name was printed;
  * - `__print_flags(REC->f, "|", ...)`: the OR of the flags printed (and any hex rest);
+ * - `__print_array(__get_dynamic_array(f), ...)`: the list (`{0x1,0x2}` or `1 2`);
  * - `REC->f ? "a" : "b"`: 1 or 0; `cond ? 0 : REC->f`: the field when the printed value is not
  *   the constant (the kernel's `IS_ERR_VALUE` split of an address into `addr=` and `err=`).
  * Numbers from direct conversions win over names read back from tables. Conversions whose
@@ -29,7 +30,7 @@ import {
   unescapeC,
 } from "../format/print_fmt.ts";
 import type { EventFormat, FieldFormat } from "../format/types.ts";
-import { fitInt } from "./payload_fields.ts";
+import { fitInt, valueForField } from "./payload_fields.ts";
 
 /** Inverts one format: payload text to values by field name, or null when it does not match. */
 export type PrintFmtInverse = (payload: string) => Record<string, FieldValue> | null;
@@ -41,6 +42,7 @@ type Binding =
   | { k: "flags"; f: FieldFormat; sep: string; names: Map<string, bigint> }
   | { k: "bool"; f: FieldFormat; t: string; e: string }
   | { k: "unless"; f: FieldFormat; konst: bigint; radix: 10 | 16 | 8 }
+  | { k: "array"; f: FieldFormat }
   | { k: "none" };
 
 /** Longest payload matched (longer ones are left to the other decoders). */
@@ -167,6 +169,12 @@ function bindingOf(
         ? { k: "flags", f, sep: unescapeC(x.sep), names: tableNames(x.table) }
         : { k: "none" };
     }
+    if (x.k === "array") {
+      const buf = stripCasts(x.buf);
+      const name = buf.k === "dyn_array" ? buf.field : buf.k === "field" ? buf.name : null;
+      const f = name === null ? undefined : byName.get(name);
+      return f && !f.isString && f.kind !== "int" ? { k: "array", f } : { k: "none" };
+    }
     if (x.k === "cond") {
       const f = fieldOf(x.c, byName);
       const t = stripCasts(x.t);
@@ -248,7 +256,7 @@ function flagsValue(text: string, sep: string, names: Map<string, bigint>): bigi
  *
  * @param fmt the event format
  * @param flavor `"kernel"` for the kernel's trace files, `"tep"` for trace-cmd/perf output
- * @returns the inverse, or null when the print format does not parse or binds no field
+ * @returns the inverse, or null when the print format does not parse
  * @example
  * ```ts
  * import { parseFormatFile } from "../format/format_file.ts";
@@ -276,17 +284,18 @@ export function compilePrintFmtInverse(
   const byName = new Map(fmt.ownFields.map((f) => [f.name, f]));
   let re = "^";
   const binds: Binding[] = [];
-  for (const s of segs) {
+  const last = segs.length - 1;
+  for (let i = 0; i <= last; i++) {
+    const s = segs[i]!;
     if (s.kind === "text") {
-      re += escapeRe(s.text);
+      // A format ending in a newline (older kernels' TP_printk) prints it as a line of its own.
+      re += escapeRe(i === last ? s.text.replace(/\n+$/, "") : s.text);
       continue;
     }
     re += patternOf(s);
     binds.push(bindingOf(s, byName, flavor));
   }
-  // The kernel's printk-style formats may end in "\n" (dropped when printed); trailing blanks too.
-  re = re.replace(/(?:\\n)+$/, "") + "\\s*$";
-  if (!binds.some((b) => b.k !== "none")) return null;
+  re += "\\s*$";
   let rx: RegExp;
   try {
     rx = new RegExp(re);
@@ -333,6 +342,11 @@ export function compilePrintFmtInverse(
             else if (text === b.e) out[b.f.name] = fitInt(b.f, 0n);
           }
           break;
+        case "array": {
+          const v = valueForField(b.f, text);
+          if (v !== undefined && !direct.has(b.f.name)) out[b.f.name] = v;
+          break;
+        }
         case "unless": {
           const v = parseNum(text, b.radix);
           if (v === null) return null;
@@ -354,4 +368,36 @@ export function compilePrintFmtInverse(
     }
     return out;
   };
+}
+
+/**
+ * Fields the print format prints directly with a hex conversion (`%x`, `%llx`, `%p`): where
+ * trace-cmd's `-R` output prints their values, it uses that conversion, without a `0x`.
+ *
+ * @param fmt the event format
+ * @returns names of the fields printed in hex
+ * @example
+ * ```ts
+ * import { parseFormatFile } from "../format/format_file.ts";
+ * import { hexPrintedFields } from "./print_fmt_inverse.ts";
+ * const fmt = parseFormatFile(
+ *   "name: e\nID: 1\nformat:\n\tfield:u64 clone_flags;\toffset:8;\tsize:8;\tsigned:0;\n\n" +
+ *     'print fmt: "clone_flags=%llx", REC->clone_flags\n',
+ *   "task",
+ * );
+ * console.assert(hexPrintedFields(fmt).has("clone_flags"));
+ * ```
+ */
+export function hexPrintedFields(fmt: EventFormat): Set<string> {
+  const out = new Set<string>();
+  if (!fmt.printFmt) return out;
+  const p = parsePrintFmt(fmt.printFmt);
+  if (p.error) return out;
+  const byName = new Map(fmt.ownFields.map((f) => [f.name, f]));
+  for (const s of splitFormat(p.format, p.args, "tep")) {
+    if (s.kind !== "conv" || !s.arg) continue;
+    const f = fieldOf(s.arg, byName);
+    if (f && radixOf(s.ch) === 16 && (s.conv === "int" || s.ext === "")) out.add(f.name);
+  }
+  return out;
 }
