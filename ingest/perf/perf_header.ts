@@ -44,6 +44,8 @@ const MAGIC_LE = "PERFILE2";
 const MAGIC_BE = "2ELIFREP";
 /** Largest id array accepted per attr (a 4096-CPU machine with many threads stays far below). */
 const MAX_IDS = 1 << 22;
+/** Largest attrs section accepted (thousands of events stay far below). */
+const MAX_ATTRS_BYTES = 64 << 20;
 
 /**
  * Reads the header, attrs and feature table.
@@ -148,6 +150,13 @@ function readAttrs(src: FileSource, le: boolean, sec: FileSection, attrSize: num
     throw new TraceError(
       "bad_size",
       `attrs section of ${sec.size} bytes is not a multiple of attr_size ${attrSize}`,
+      { file: src.name, section: "attrs", offset: sec.offset },
+    );
+  }
+  if (sec.size > MAX_ATTRS_BYTES) {
+    throw new TraceError(
+      "limit_exceeded",
+      `${sec.size}-byte attrs section exceeds the ${MAX_ATTRS_BYTES}-byte limit`,
       { file: src.name, section: "attrs", offset: sec.offset },
     );
   }

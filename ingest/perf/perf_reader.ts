@@ -13,7 +13,7 @@ import type { EventFormat } from "../format/types.ts";
 import { CommTracker } from "./comm_tracker.ts";
 import { OrderedQueue } from "./ordered_queue.ts";
 import { attrStructSize, type PerfAttr, readAttr } from "./perf_attr.ts";
-import { MISC_COMM_EXEC, PERF_TYPE_TRACEPOINT, REC } from "./perf_constants.ts";
+import { FEAT, MISC_COMM_EXEC, PERF_TYPE_TRACEPOINT, REC } from "./perf_constants.ts";
 import { emptyFeatures, type PerfFeatures, readFeature } from "./perf_features.ts";
 import { type PerfFileHeader, readPerfHeader } from "./perf_header.ts";
 import { rawOffset, type SampleLayout, sampleLayout } from "./sample_layout.ts";
@@ -118,6 +118,20 @@ interface Rec {
 }
 
 const DEC = new TextDecoder();
+/** Largest feature section or tracing data accepted (perf 6.1 writes tens of KB). */
+export const MAX_METADATA = 256 << 20;
+/** Feature sections this reader parses (others are only listed as present). */
+const PARSED_FEATURES = new Set<number>([
+  FEAT.TRACING_DATA,
+  FEAT.HOSTNAME,
+  FEAT.OSRELEASE,
+  FEAT.VERSION,
+  FEAT.ARCH,
+  FEAT.NRCPUS,
+  FEAT.CMDLINE,
+  FEAT.CLOCKID,
+  FEAT.COMPRESSED,
+]);
 const TWO32 = 4294967296;
 
 function align8(n: number): number {
@@ -210,6 +224,17 @@ class Reader {
   readFileFeatures(): void {
     for (const [id, sec] of this.header.features) {
       const section = `feature ${id}`;
+      if (!PARSED_FEATURES.has(id)) {
+        this.features.present.push(id);
+        continue;
+      }
+      if (sec.size > MAX_METADATA) {
+        throw new TraceError(
+          "limit_exceeded",
+          `${sec.size}-byte feature section exceeds the ${MAX_METADATA}-byte limit`,
+          this.where(section, sec.offset),
+        );
+      }
       const bytes = this.src.readAt(sec.offset, sec.size, section);
       if (id === 1) {
         this.features.present.push(id);
@@ -591,7 +616,15 @@ class Reader {
           damaged("tracing data record shorter than 16 bytes");
           break;
         }
-        total = size + align8(wv.getUint32(o + 8, le));
+        const n = wv.getUint32(o + 8, le);
+        if (n > MAX_METADATA) {
+          throw new TraceError(
+            "limit_exceeded",
+            `${n}-byte tracing data exceeds the ${MAX_METADATA}-byte limit`,
+            this.where("tracing data record", pos),
+          );
+        }
+        total = size + align8(n);
       } else if (type === REC.AUXTRACE && size >= 16 && end - pos >= 16) {
         const n = wv.getBigUint64(o + 8, le);
         if (n > BigInt(end - pos)) {
