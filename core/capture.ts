@@ -34,6 +34,7 @@ import {
 
 /** A topology snapshot and what it could not see. */
 export interface TopologySnapshot {
+  /** The snapshot. */
   topology: Topology;
   /** Human-readable notes (`no IOMMU found ...`, unreadable config space, ...). */
   notes: string[];
@@ -349,7 +350,9 @@ export async function buildCaptureCommand(opts: {
 
 /** Where runCapture writes (console by default; tests pass their own). */
 export interface CaptureIO {
+  /** Writes one line of regular output. */
   out(line: string): void;
+  /** Writes one line of error output. */
   err(line: string): void;
 }
 

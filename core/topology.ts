@@ -43,36 +43,55 @@ export const TOPOLOGY_FORMAT = "iommu-replay-topology/1";
 
 /** One IOMMU unit. */
 export interface TopologyIommu {
+  /** Unit name (`dmar0`, `ivhd0`, `smmu3.0x...`). */
   name: string;
+  /** Vendor. */
   vendor: IommuVendor;
 }
 
 /** One device. */
 export interface TopologyDevice {
+  /** Kernel device name. */
   name: string;
+  /** Its IOMMU unit, null if unknown. */
   iommu: string | null;
+  /** PCI requester id. */
   sid: number | null;
+  /** ATS enabled. */
   ats: boolean | null;
+  /** PASID capable. */
   pasid: boolean | null;
+  /** ATS invalidate queue depth. */
   qdep: number | null;
 }
 
 /** One process binding. */
 export interface TopologyBinding {
+  /** Process id. */
   pid: number | null;
+  /** Process name. */
   comm: string | null;
+  /** mm pointer text. */
   mm: string | null;
+  /** Bound devices. */
   devices: string[];
+  /** PASID, null if not known. */
   pasid: number | null;
 }
 
 /** A validated topology. */
 export interface Topology {
+  /** Format tag. */
   format: typeof TOPOLOGY_FORMAT;
+  /** Kernel version, when known. */
   kernel: string | null;
+  /** Free text. */
   note: string | null;
+  /** IOMMU units. */
   iommus: TopologyIommu[];
+  /** Devices. */
   devices: TopologyDevice[];
+  /** Process bindings. */
   bindings: TopologyBinding[];
 }
 
@@ -318,8 +337,11 @@ export function topologyToJson(t: Topology): string {
 
 /** Canonical rows of a topology. */
 export interface TopologyRows {
+  /** IOMMU rows. */
   iommus: IommuRow[];
+  /** Device rows. */
   devices: DeviceRow[];
+  /** Binding rows. */
   bindings: BindingRow[];
 }
 

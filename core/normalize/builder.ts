@@ -23,11 +23,17 @@ import type { MmRef } from "./mm_tracker.ts";
 
 /** The normalizer's output. */
 export interface CanonicalTables {
+  /** IOMMU units. */
   iommus: IommuRow[];
+  /** Devices behind them. */
   devices: DeviceRow[];
+  /** (mm, PASID, device) binding intervals. */
   bindings: BindingRow[];
+  /** mm / IOVA ranges that needed invalidating, one per kernel invalidation. */
   requests: RequestRow[];
+  /** Decoded invalidation commands the kernel issued. */
   observed_commands: ObservedCommandRow[];
+  /** Faults and page requests. */
   faults: FaultRow[];
   /** What the trace supports, one sentence each. */
   statements: string[];
@@ -39,11 +45,17 @@ export interface DeviceRec {
   id: number;
   /** Kernel device name, null while only the SID is known. */
   name: string | null;
+  /** PCI requester id. */
   sid: number | null;
+  /** IOMMU unit. */
   iommu: string | null;
+  /** ATS enabled. */
   ats: boolean | null;
+  /** PASID capable. */
   pasid: boolean | null;
+  /** ATS invalidate queue depth. */
   qdep: number | null;
+  /** Where it was first learned. */
   source: string;
   /** Set when this SID-only record turned out to be a named device. */
   alias: DeviceRec | null;
@@ -54,29 +66,47 @@ export type MmLike = MmRef | string | null;
 
 /** A binding under construction. */
 export interface BindingRec {
+  /** The bound address space. */
   mm: MmLike;
+  /** Binding task. */
   pid: number | null;
+  /** Its name. */
   comm: string | null;
+  /** PASID. */
   pasid: number | null;
   /** The device, or a placeholder text for a device the trace does not name. */
   device: DeviceRec | string;
+  /** IOMMU unit. */
   iommu: string | null;
+  /** Domain id (VT-d DID). */
   domain_id: number | null;
+  /** Bound at (null: before the trace). */
   from_ts: bigint | null;
+  /** Unbound at (null: still bound). */
   to_ts: bigint | null;
+  /** How it was learned. */
   source: string;
 }
 
 /** A request under construction. */
 export interface RequestRec {
+  /** Time (ns). */
   ts: bigint;
+  /** CPU. */
   cpu: number | null;
+  /** Address space. */
   mm: MmLike;
+  /** Task that caused it. */
   pid: number | null;
+  /** PASID of the mm, when bound. */
   pasid: number | null;
+  /** First byte. */
   start: bigint;
+  /** Last byte + 1. */
   end: bigint;
+  /** Where the range came from. */
   source: string;
+  /** Whole address space. */
   full: boolean;
   /** Ordering key. */
   seq: number;
@@ -84,21 +114,35 @@ export interface RequestRec {
 
 /** An observed command under construction. */
 export interface ObservedRec {
+  /** Time (ns). */
   ts: bigint;
+  /** CPU. */
   cpu: number | null;
+  /** IOMMU unit. */
   iommu: string | null;
   /** Submission key (renumbered in time order when finished). */
   submission: number;
+  /** Kernel command name. */
   kind: string;
+  /** Domain id. */
   domain_id: number | null;
+  /** PASID. */
   pasid: number | null;
+  /** Source id. */
   sid: number | null;
+  /** Device behind the SID. */
   device: DeviceRec | null;
+  /** First byte covered. */
   addr: bigint | null;
+  /** Bytes covered. */
   size: bigint | null;
+  /** Granularity text. */
   granularity: string | null;
+  /** Raw words (hex). */
   raw: string | null;
+  /** Other decoded fields. */
   fields: string | null;
+  /** Ordering key. */
   seq: number;
 }
 

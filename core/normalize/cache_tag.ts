@@ -73,6 +73,8 @@ export class CacheTagDecoder {
   bindings = 0;
 
   /**
+   * Creates the decoder.
+   *
    * @param b the collector
    * @param mm the mm tracker
    */
@@ -192,9 +194,10 @@ export class CacheTagDecoder {
 
   #unnamed(p: Pending): void {
     const placeholder = `?${p.iommu}`;
-    if (p.kind === "assign") this.#open(placeholder, p.ts, p.pid, p.comm, p.iommu, p.did, p.pasid);
-    else this.#close(placeholder, p.ts, p.pid, p.comm, p.iommu, p.did, p.pasid);
-    this.#b.count("unnamed_bindings");
+    if (p.kind === "assign") {
+      this.#open(placeholder, p.ts, p.pid, p.comm, p.iommu, p.did, p.pasid);
+      this.#b.count("unnamed_bindings");
+    } else this.#close(placeholder, p.ts, p.pid, p.comm, p.iommu, p.did, p.pasid);
   }
 
   /**

@@ -33,6 +33,8 @@ export class DmaEventDecoder {
   requests = 0;
 
   /**
+   * Creates the decoder.
+   *
    * @param b the collector
    * @param iommu the iommu:* decoder (for absorbing nested unmaps)
    * @param maxLiveSg cap on remembered scatterlist mappings

@@ -37,7 +37,11 @@ export class IommuEventDecoder {
   /** `iommu:unmap` events absorbed by a DMA unmap. */
   absorbed = 0;
 
-  /** @param b the collector */
+  /**
+   * Creates the decoder.
+   *
+   * @param b the collector
+   */
   constructor(b: CanonicalBuilder) {
     this.#b = b;
   }

@@ -31,7 +31,11 @@ export class MmRef {
   /** Time of `exit_mmap`, once seen. */
   exitTs: bigint | null = null;
 
-  /** @param synthetic the synthetic id */
+  /**
+   * Creates an mm.
+   *
+   * @param synthetic the synthetic id
+   */
   constructor(synthetic: string) {
     this.synthetic = synthetic;
   }

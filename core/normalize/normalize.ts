@@ -161,7 +161,11 @@ export class Normalizer {
   #topoComm = new Map<string, { pasid: number | null; devices: string[]; bound: Set<MmRef> }>();
   #finished = false;
 
-  /** @param opts options */
+  /**
+   * Creates a normalizer.
+   *
+   * @param opts options
+   */
   constructor(opts: NormalizeOptions = {}) {
     this.#o = opts;
     this.#site = { file: opts.file ?? "<events>", index: 0 };
@@ -249,6 +253,15 @@ export class Normalizer {
         source: "topology",
       });
     }
+  }
+
+  /**
+   * Tasks currently tracked (live state: grows with live tasks, shrinks at `sched_process_free`).
+   *
+   * @returns the number of tracked pids
+   */
+  get liveTasks(): number {
+    return this.#mm.size;
   }
 
   /**

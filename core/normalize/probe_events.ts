@@ -66,6 +66,8 @@ export class ProbeEventDecoder {
   filtered = 0;
 
   /**
+   * Creates the decoder.
+   *
    * @param b the collector
    * @param mm the mm tracker
    * @param qi the qi_submit decoder

@@ -16,14 +16,23 @@ import { type EventSite, str, u64 } from "./fields.ts";
 
 /** A decoded page request. */
 export interface PageRequest {
+  /** Requester id (dw0[31:16]). */
   rid: number;
+  /** PASID (dw0[51:32]) when present. */
   pasid: number | null;
+  /** Page address (dw1[63:12]). */
   addr: bigint;
+  /** Read access. */
   read: boolean;
+  /** Write access. */
   write: boolean;
+  /** Execute access. */
   exec: boolean;
+  /** Privileged access. */
   priv: boolean;
+  /** Last request of the group. */
   last: boolean;
+  /** Page request group index. */
   prgIndex: number;
 }
 

@@ -111,6 +111,8 @@ export class QiSubmitDecoder {
   descriptors = 0;
 
   /**
+   * Creates the decoder.
+   *
    * @param b the collector
    * @param o options
    */

@@ -42,6 +42,8 @@ export class SyscallRequestDecoder {
   requests = 0;
 
   /**
+   * Creates the decoder.
+   *
    * @param b the collector
    * @param mm the mm tracker
    */

@@ -100,25 +100,39 @@ export const PROBE_ROLES: Readonly<
 
 /** One probe of a mapping. */
 export interface ProbeSpec {
+  /** Canonical event. */
   kind: ProbeKind;
+  /** Probe type. */
   type: ProbeType;
+  /** Kernel symbol (or PATH:OFFSET for a uprobe). */
   function: string;
+  /** Probe group. */
   system: string;
+  /** Probe event name. */
   event: string;
+  /** Fetch arguments, tracefs syntax. */
   fetch: string;
   /** Role -> event field name. */
   fields: Readonly<Record<string, string>>;
+  /** Field equality filter. */
   where?: Readonly<Record<string, number | string>>;
+  /** Text put before role values. */
   prefix?: Readonly<Record<string, string>>;
+  /** Kernel versions it applies to. */
   kernels?: string;
+  /** One-line description. */
   doc?: string;
 }
 
 /** A validated mapping file. */
 export interface ProbeMapping {
+  /** Format tag. */
   format: typeof PROBE_FORMAT;
+  /** Mapping name. */
   name: string;
+  /** What the probes are for. */
   description?: string;
+  /** The probes. */
   probes: readonly ProbeSpec[];
   /** The file it was read from (for messages). */
   file: string;

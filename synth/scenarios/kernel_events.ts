@@ -30,9 +30,13 @@ import type { FieldValue, TraceEvent } from "../../core/event.ts";
 
 /** Who and where an event happens. */
 export interface EventCtx {
+  /** Timestamp (ns). */
   ts: bigint;
+  /** CPU. */
   cpu: number;
+  /** Task. */
   pid: number;
+  /** Task name. */
   comm: string;
 }
 
@@ -121,13 +125,17 @@ export function qiSubmit(c: EventCtx, iommu: string, qw: readonly bigint[]): Tra
 
 /** A cache tag as the tracepoints print it. */
 export interface CacheTagFields {
+  /** IOMMU unit name. */
   iommu: string;
   /** `dev_name(tag->dev)`: the IOMMU's own device for IOTLB tags. */
   dev: string;
   /** 0 iotlb, 1 devtlb, 2 nesting_iotlb, 3 nesting_devtlb. */
   type: number;
+  /** Domain id. */
   did: number;
+  /** PASID. */
   pasid: number;
+  /** Reference count after the operation (before it for unassign). */
   users: number;
 }
 

@@ -49,11 +49,13 @@ import {
 import type { Scenario } from "./vtd_sva.ts";
 
 /** mm pointers of the scenario. */
-export const FORK_EXEC_MM = Object.freeze({
-  app: 0xffff8880aaaa0000n,
-  child: 0xffff8880bbbb0000n,
-  helper: 0xffff8880cccc0000n,
-});
+export const FORK_EXEC_MM: Readonly<{ app: bigint; child: bigint; helper: bigint }> = Object.freeze(
+  {
+    app: 0xffff8880aaaa0000n,
+    child: 0xffff8880bbbb0000n,
+    helper: 0xffff8880cccc0000n,
+  },
+);
 
 /** The what-if topology: one VT-d unit, two ATS devices, processes named `app` bind both. */
 export const FORK_EXEC_TOPOLOGY: Topology = validateTopology({

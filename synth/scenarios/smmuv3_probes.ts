@@ -28,8 +28,23 @@ import type { FieldValue, TraceEvent } from "../../core/event.ts";
 import { type EventCtx, probeEvent } from "./kernel_events.ts";
 import type { Scenario } from "./vtd_sva.ts";
 
+/** A master of the SMMUv3 scenario. */
+export interface SmmuMaster {
+  /** Device name. */
+  name: string;
+  /** Stream id. */
+  sid: number;
+}
 /** Names and numbers of the scenario. */
-export const SMMU = Object.freeze({
+export const SMMU: Readonly<{
+  iommu: string;
+  masters: readonly SmmuMaster[];
+  pid: number;
+  comm: string;
+  mm: bigint;
+  pasid: number;
+  asid: number;
+}> = Object.freeze({
   iommu: "smmu3.0x0000000009050000",
   masters: [
     { name: "0000:01:00.0", sid: 0x100 },

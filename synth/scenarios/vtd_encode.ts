@@ -140,8 +140,11 @@ export function invWaitFence(): bigint[] {
 
 /** The PSI parameters the cache-tag code computes for a range. */
 export interface PsiAligned {
+  /** Aligned address. */
   addr: bigint;
+  /** Pages (a power of two). */
   pages: bigint;
+  /** log2 pages. */
   mask: bigint;
 }
 

@@ -45,17 +45,25 @@ import {
 
 /** A scenario: events plus what to pass to the normalizer. */
 export interface Scenario {
+  /** File-name-safe id. */
   name: string;
+  /** Kernel version the events follow. */
   kernel: string;
+  /** One line. */
   description: string;
+  /** Events in time order. */
   events: TraceEvent[];
 }
 
 /** One PCI device of a scenario. */
 export interface ScenarioDevice {
+  /** Kernel device name. */
   name: string;
+  /** Requester id. */
   sid: number;
+  /** Its VT-d unit. */
   iommu: string;
+  /** ATS queue depth. */
   qdep: number;
 }
 
@@ -68,12 +76,15 @@ export const FOUR_DEVICES: readonly ScenarioDevice[] = Object.freeze([
 ]);
 
 /** The process of the scenarios. */
-export const APP = Object.freeze({ pid: 1000, comm: "dsa_test", cpu: 1, pasid: 2 });
+export const APP: Readonly<{ pid: number; comm: string; cpu: number; pasid: number }> = Object
+  .freeze({ pid: 1000, comm: "dsa_test", cpu: 1, pasid: 2 });
 /** Its mm pointer (seen at exit_mmap). */
 export const APP_MM = 0xffff888012345000n;
 
 /** The munmap ranges of the scenarios. */
-export const RANGES = Object.freeze({
+export const RANGES: Readonly<
+  Record<"twoPages" | "onePage" | "big", { addr: bigint; len: bigint }>
+> = Object.freeze({
   /** 2 pages straddling an 8 KiB boundary: v5.11 splits into 2 chunks, 6.10+ uses one 16 KiB PSI. */
   twoPages: { addr: 0x7f0000001000n, len: 0x2000n },
   /** 1 aligned page. */
@@ -433,13 +444,23 @@ export function twoIommus612(): Scenario {
   };
 }
 
-/** The two processes of the PASID-reuse scenario. */
-export const REUSE = Object.freeze({
-  a: { pid: 3000, comm: "worker_a", cpu: 0 },
-  b: { pid: 3100, comm: "worker_b", cpu: 1 },
-  pasid: 7,
-  mm: 0xffff888077770000n,
-});
+/** A process of the PASID-reuse scenario. */
+export interface ReuseTask {
+  /** Process id. */
+  pid: number;
+  /** Process name. */
+  comm: string;
+  /** CPU it runs on. */
+  cpu: number;
+}
+/** The two processes of the PASID-reuse scenario, the PASID and the (reused) mm pointer. */
+export const REUSE: Readonly<{ a: ReuseTask; b: ReuseTask; pasid: number; mm: bigint }> = Object
+  .freeze({
+    a: { pid: 3000, comm: "worker_a", cpu: 0 },
+    b: { pid: 3100, comm: "worker_b", cpu: 1 },
+    pasid: 7,
+    mm: 0xffff888077770000n,
+  });
 
 /**
  * A PASID reused after exit, Linux 6.12, one ATS device (0000:6a:01.0 behind dmar0).
