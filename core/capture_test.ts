@@ -117,7 +117,7 @@ Deno.test("buildCaptureCommand: existing tracepoints and probes of present funct
   assert.deepEqual(plan.setup, [
     `echo 'p:iommu_replay/mmu_notifier_invalidate __mmu_notifier_arch_invalidate_secondary_tlbs mm=$arg1:x64 start=$arg2:x64 end=$arg3:x64' >> ${tr}/kprobe_events`,
     `echo 'f:iommu_replay/qi_submit_sync qi_submit_sync iommu=iommu->name:string count=count:u32 options=options:x64' >> ${tr}/dynamic_events`,
-    `echo 'f:iommu_replay/intel_svm_set_dev_pasid intel_svm_set_dev_pasid dev=dev->kobj.name:string pasid=pasid:u32 mm=domain->mm:x64' >> ${tr}/dynamic_events`,
+    `echo 'f:iommu_replay/intel_svm_set_dev_pasid intel_svm_set_dev_pasid dev=dev->kobj.name:string pasid=pasid:u32 domain=domain:x64 mm=domain->mm:x64' >> ${tr}/dynamic_events`,
   ]);
   assert.deepEqual(plan.argv, [
     "trace-cmd",

@@ -123,6 +123,8 @@ export function wantedEventKeys(mappings: readonly ProbeMapping[] = SHIPPED_MAPP
   return [...keys];
 }
 
+const KNOWN_KEYS: ReadonlySet<string> = new Set(NORMALIZER_EVENT_KEYS);
+
 const SVA_CLASSES: ReadonlyArray<readonly string[]> = [
   ["mmu_notifier"],
   ["cache_tag_flush_range", "cache_tag_flush_all", "cache_tag_flush_range_np"],
@@ -292,7 +294,7 @@ export class Normalizer {
     const isQi = key === "intel_iommu:qi_submit" || probe?.kind === "qi_submit_sync";
     const isCtFlush = ev.system === "intel_iommu" && ev.event.startsWith("cache_tag_flush");
     const isCt = ev.system === "intel_iommu" && ev.event.startsWith("cache_tag_");
-    const known = probe !== undefined || NORMALIZER_EVENT_KEYS.includes(key);
+    const known = probe !== undefined || KNOWN_KEYS.has(key);
     if (!known) {
       this.#seen.set("<other>", (this.#seen.get("<other>") ?? 0) + 1);
       return;

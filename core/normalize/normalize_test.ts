@@ -339,3 +339,51 @@ Deno.test("state stays bounded by live tasks", () => {
   assert.equal(t.requests.length, 5000);
   assert.equal(t.requests[4999]!.mm, "pid:5999");
 });
+
+Deno.test("probe domain pointers carry the mm to events that fetch only the domain", () => {
+  clock = 0n;
+  const m = validateProbeMapping(
+    {
+      format: "iommu-replay-probes/1",
+      name: "custom",
+      probes: [
+        {
+          kind: "set_dev_pasid",
+          type: "kprobe",
+          function: "f1",
+          system: "x",
+          event: "with_mm",
+          fetch: "dev=$arg2:x64 pasid=$arg3:u32 domain=$arg1:x64 mm=+0($arg1):x64",
+          fields: { device: "dev", pasid: "pasid", domain: "domain", mm: "mm" },
+        },
+        {
+          kind: "set_dev_pasid",
+          type: "kprobe",
+          function: "f2",
+          system: "x",
+          event: "domain_only",
+          fetch: "dev=$arg2:string pasid=$arg3:u32 domain=$arg1:x64",
+          fields: { device: "dev", pasid: "pasid", domain: "domain" },
+        },
+      ],
+    },
+    "custom.json",
+  );
+  const t = normalize([
+    ev("x", "with_mm", {
+      __probe_ip: 0n,
+      dev: 0xffff0000aa00n,
+      pasid: 4,
+      domain: 0xd0n,
+      mm: 0xffff777n,
+    }, { pid: 5 }),
+    ev("x", "domain_only", { __probe_ip: 0n, dev: "0000:02:00.0", pasid: 4, domain: 0xd0n }, {
+      pid: 6,
+    }),
+  ], { probeMappings: [m] });
+  // a device fetched as a pointer is named dev@0x...; both bindings translate through mm 0xffff777
+  assert.deepEqual(t.bindings.map((b) => [b.device, b.mm, b.pasid, b.pid, b.source]), [
+    ["dev@0xffff0000aa00", "0xffff777", 4, 5, "set_dev_pasid"],
+    ["0000:02:00.0", "0xffff777", 4, 6, "set_dev_pasid"],
+  ]);
+});

@@ -2,7 +2,8 @@
  * Probe events mapped by a probe mapping (see `core/probes/mapping.ts`) onto canonical facts.
  *
  * - `sva_bind`, `set_dev_pasid`: a binding of (device, PASID) opens; a fetched mm pointer names
- *   the binding task's mm when that mm has no pointer yet (binds come from the process itself).
+ *   the binding task's mm when that mm has no pointer yet (binds come from the process itself);
+ *   a fetched domain pointer remembers that mm, for events that fetch only the domain.
  * - `sva_unbind`, `remove_dev_pasid`: the binding closes.
  * - `mm_invalidate`: one request (source `mmu_notifier`) per call, with the mm's current PASID.
  * - `qi_submit_sync`: exact VT-d submission boundaries (handed to the qi_submit decoder).
@@ -23,7 +24,7 @@ import { type CanonicalBuilder, END_ALL } from "./builder.ts";
 import type { DecodedCommand } from "./decoded_command.ts";
 import { fieldsText } from "./decoded_command.ts";
 import { asU64, badField, type EventSite, hex, int, u64, U64_MAX, u64Array } from "./fields.ts";
-import type { MmTracker } from "./mm_tracker.ts";
+import type { MmRef, MmTracker } from "./mm_tracker.ts";
 import type { QiSubmitDecoder } from "./qi_submit.ts";
 import { decodeSmmuCommand } from "./smmu_command.ts";
 
@@ -58,6 +59,7 @@ export class ProbeEventDecoder {
   #qi: QiSubmitDecoder;
   #probes: Map<string, ProbeSpec>;
   #amdSub = new Map<string, number>();
+  #domainMm = new Map<string, MmRef>();
   /** Events per kind. */
   readonly seen = new Map<string, number>();
   /** SMMUv3 commands issued but not captured (beyond the probe's array). */
@@ -139,7 +141,12 @@ export class ProbeEventDecoder {
         const device = this.#b.deviceByName(text("device", "device"), iommu, "probe");
         device.pasid = true;
         const pasid = int(site, ev, f("pasid"));
-        const mm = has("mm") ? this.#mm.byPointer(text("mm", "mm"), ev.pid, true) : null;
+        const domain = has("domain") ? text("domain", "mm") : null;
+        let mm = has("mm") ? this.#mm.byPointer(text("mm", "mm"), ev.pid, true) : null;
+        if (domain !== null) {
+          if (mm !== null) this.#domainMm.set(domain, mm);
+          else mm = this.#domainMm.get(domain) ?? null;
+        }
         const b = this.#b.openBinding({
           mm,
           pid: ev.pid,

@@ -80,6 +80,8 @@ export type ProbeType = typeof PROBE_TYPES[number];
  * Roles per kind: what the normalizer reads from the event.
  *
  * - `device`: device name (string) or pointer; `mm`: mm pointer; `pasid`: PASID;
+ *   `domain`: IOMMU domain pointer (an event that has both `domain` and `mm` teaches which mm a
+ *   domain translates, so later events with only `domain` find the mm);
  *   `domain_id`: domain id (number); `iommu`: IOMMU unit name or index/pointer;
  * - `start`/`end`: byte range, end exclusive, `(0, ULONG_MAX)` = everything;
  * - `count`/`options`: `qi_submit_sync` arguments; `cmds`/`n`/`sync`: SMMUv3 command list
@@ -88,10 +90,13 @@ export type ProbeType = typeof PROBE_TYPES[number];
 export const PROBE_ROLES: Readonly<
   Record<ProbeKind, { readonly required: readonly string[]; readonly optional: readonly string[] }>
 > = Object.freeze({
-  sva_bind: { required: ["device", "pasid"], optional: ["mm", "domain_id", "iommu"] },
+  sva_bind: { required: ["device", "pasid"], optional: ["mm", "domain", "domain_id", "iommu"] },
   sva_unbind: { required: ["device"], optional: ["pasid", "mm"] },
-  set_dev_pasid: { required: ["device", "pasid"], optional: ["mm", "domain_id", "iommu"] },
-  remove_dev_pasid: { required: ["device", "pasid"], optional: [] },
+  set_dev_pasid: {
+    required: ["device", "pasid"],
+    optional: ["mm", "domain", "domain_id", "iommu"],
+  },
+  remove_dev_pasid: { required: ["device", "pasid"], optional: ["domain"] },
   mm_invalidate: { required: ["mm", "start", "end"], optional: [] },
   qi_submit_sync: { required: ["count"], optional: ["iommu", "options"] },
   smmu_cmdq: { required: ["cmds", "n"], optional: ["iommu", "sync"] },
