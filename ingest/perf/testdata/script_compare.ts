@@ -6,7 +6,7 @@
  * @module
  */
 import { compileDecoder, type EventDecoder } from "../../format/field_decoder.ts";
-import { renderPayload } from "../../format/print_render.ts";
+import { type CompiledRenderer, compileRenderer } from "../../format/print_render.ts";
 import type { EventFormat } from "../../format/types.ts";
 import { type FileSource, openFileSource } from "../../file_source.ts";
 import { type PerfReadOptions, type PerfReadResult, readPerfData } from "../perf_reader.ts";
@@ -36,16 +36,19 @@ export async function binaryRows(
   opts: PerfReadOptions = {},
 ): Promise<{ rows: ScriptRow[]; result: PerfReadResult }> {
   const rows: ScriptRow[] = [];
-  const decs = new Map<EventFormat, EventDecoder>();
+  const decs = new Map<EventFormat, { dec: EventDecoder; ren: CompiledRenderer }>();
   const src = typeof file === "string" ? openFileSource(file) : file;
   try {
     const result = await readPerfData(src, (s) => {
       let d = decs.get(s.format);
       if (!d) {
-        d = compileDecoder(s.format, s.littleEndian);
+        d = {
+          dec: compileDecoder(s.format, s.littleEndian),
+          ren: compileRenderer(s.format, { longSize: 8, bigEndian: !s.littleEndian }),
+        };
         decs.set(s.format, d);
       }
-      const fields = d.decode(s.view, s.bytes, s.raw, s.rawLen);
+      const fields = d.dec.decode(s.view, s.bytes, s.raw, s.rawLen);
       rows.push({
         comm: s.comm,
         pid: s.pid,
@@ -53,7 +56,7 @@ export async function binaryRows(
         cpu: s.cpu,
         ts: BigInt(s.tsHi) * 4294967296n + BigInt(s.tsLo),
         event: `${s.format.system}:${s.format.name}`,
-        payload: renderPayload(s.format, fields, { longSize: 8, bigEndian: !s.littleEndian }),
+        payload: d.ren.render(fields),
       });
     }, opts);
     return { rows, result };
