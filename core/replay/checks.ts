@@ -36,11 +36,12 @@ export const DEFAULT_EXIT_GRACE_NS = 100_000_000n;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { AnomalyCollector } from "./checks.ts";
  * const c = new AnomalyCollector(1);
  * const a = { kind: "x", ts: 0n, policy: null, request_id: null, device: null, pasid: null, mm: null, detail: "" };
  * c.add(a); c.add(a);
- * console.assert(c.rows.length === 1 && c.counts.get("x") === 2);
+ * assert(c.rows.length === 1 && c.counts.get("x") === 2);
  * ```
  */
 export class AnomalyCollector {
@@ -50,7 +51,11 @@ export class AnomalyCollector {
   readonly counts: Map<string, number> = new Map();
   readonly #max: number;
 
-  /** @param maxPerKind rows kept per kind */
+  /**
+   * Creates an empty collector.
+   *
+   * @param maxPerKind rows kept per kind
+   */
   constructor(maxPerKind = 1000) {
     this.#max = maxPerKind;
   }
@@ -255,6 +260,7 @@ export function checkLifecycle(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { BindingState } from "./state.ts";
  * import { AnomalyCollector, ChildPasidChecker } from "./checks.ts";
  * const st = new BindingState({ iommus: [], devices: [], bindings: [{
@@ -264,7 +270,7 @@ export function checkLifecycle(
  * const out = new AnomalyCollector();
  * c.checkRequest({ request_id: 0, ts: 20n, cpu: 0, mm: "C", pid: 2, pasid: 7, start: 0n, end: 4096n,
  *   pages: 1n, source: "x", full: false }, out);
- * console.assert(out.counts.get("child_uses_parent_pasid") === 1);
+ * assert(out.counts.get("child_uses_parent_pasid") === 1);
  * ```
  */
 export class ChildPasidChecker {
@@ -272,6 +278,8 @@ export class ChildPasidChecker {
   readonly #reported = new Set<string>();
 
   /**
+   * Indexes the forks and the parents' PASIDs.
+   *
    * @param state the binding state (for the parents' PASIDs)
    * @param events process events (only forks are used)
    */

@@ -14,11 +14,17 @@
 
 /** Summary statistics of a {@linkcode Distribution}. */
 export interface DistributionSummary {
+  /** Values. */
   count: number;
+  /** Arithmetic mean. */
   mean: number;
+  /** Median (nearest rank). */
   p50: number;
+  /** 90th percentile (nearest rank). */
   p90: number;
+  /** 99th percentile (nearest rank). */
   p99: number;
+  /** Largest value. */
   max: number;
 }
 
@@ -29,10 +35,11 @@ const PER_OCTAVE = 128;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Distribution } from "./distribution.ts";
  * const d = new Distribution();
  * for (const v of [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]) d.add(v);
- * console.assert(d.quantile(0.5) === 5 && d.quantile(0.9) === 9 && d.quantile(0.99) === 10);
+ * assert(d.quantile(0.5) === 5 && d.quantile(0.9) === 9 && d.quantile(0.99) === 10);
  * ```
  */
 export class Distribution {
@@ -47,7 +54,11 @@ export class Distribution {
   /** Smallest value (0 when empty). */
   min = 0;
 
-  /** @param maxDistinct distinct values kept exactly before switching to buckets */
+  /**
+   * Creates an empty distribution.
+   *
+   * @param maxDistinct distinct values kept exactly before switching to buckets
+   */
   constructor(maxDistinct = 4096) {
     this.#maxDistinct = maxDistinct;
   }

@@ -35,7 +35,10 @@ import type { PolicySummary, ReplayResult } from "./result.ts";
 import type { ProcessEventRow } from "./process_event.ts";
 import { BindingState } from "./state.ts";
 
-/** Sources whose requests are DMA-API (IOVA) ranges rather than mm ranges. */
+/**
+ * Sources whose requests are DMA-API (IOVA) ranges rather than mm ranges. A request is a DMA-API
+ * request when it has no mm and either no PASID or one of these sources.
+ */
 export const DMA_SOURCES: ReadonlySet<string> = new Set(["iommu_unmap", "dma_unmap"]);
 
 const U64_END = 1n << 64n;
@@ -84,6 +87,38 @@ export interface ReplayOptions {
   checks?: CheckOptions;
 }
 
+/**
+ * The engine's reused {@linkcode RequestInfo}. `tsNs` is computed on first read: converting a
+ * bigint to a number costs about as much as evaluating a cheap policy, and only timer-driven
+ * policies need it.
+ */
+class LiveRequest implements RequestInfo {
+  id = 0;
+  ts = 0n;
+  #tsNs = 0;
+  #tsValid = true;
+  cpu = -1;
+  startPfn = 0;
+  endPfn = 0;
+  pages = 0;
+  full = false;
+  dma = false;
+  source = "";
+
+  get tsNs(): number {
+    if (!this.#tsValid) {
+      this.#tsNs = Number(this.ts);
+      this.#tsValid = true;
+    }
+    return this.#tsNs;
+  }
+
+  setTs(ts: bigint): void {
+    this.ts = ts;
+    this.#tsValid = false;
+  }
+}
+
 function majorityVendor(iommus: Iterable<IommuRow>): IommuVendor {
   const n = new Map<IommuVendor, number>();
   for (const r of iommus) if (r.vendor !== "unknown") n.set(r.vendor, (n.get(r.vendor) ?? 0) + 1);
@@ -102,6 +137,7 @@ function majorityVendor(iommus: Iterable<IommuRow>): IommuVendor {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ReplayEngine } from "./engine.ts";
  * const e = new ReplayEngine({
  *   iommus: [{ iommu: "dmar0", vendor: "intel", source: "t" }],
@@ -112,7 +148,7 @@ function majorityVendor(iommus: Iterable<IommuRow>): IommuVendor {
  * e.pushRequest({ request_id: 0, ts: 5n, cpu: 0, mm: "m", pid: 1, pasid: 3, start: 0n, end: 4096n,
  *   pages: 1n, source: "cache_tag_flush_range", full: false });
  * const r = e.finish();
- * console.assert(r.policies[0]!.submissions === 1);
+ * assert(r.policies[0]!.submissions === 1);
  * ```
  */
 export class ReplayEngine {
@@ -127,23 +163,14 @@ export class ReplayEngine {
   readonly #forks: boolean;
   readonly #events: ProcessEventRow[];
   readonly #checks: CheckOptions;
-  readonly #req: RequestInfo = {
-    id: 0,
-    ts: 0n,
-    tsNs: 0,
-    cpu: -1,
-    startPfn: 0,
-    endPfn: 0,
-    pages: 0,
-    full: false,
-    dma: false,
-    source: "",
-  };
+  readonly #req: LiveRequest = new LiveRequest();
   #lastTs: bigint | null = null;
   #requests = 0;
   #finished = false;
 
   /**
+   * Builds the binding state, resolves the policies and the cost model.
+   *
    * @param setup topology, bindings, process events, traced kernel
    * @param options policies, cost model, callbacks
    * @throws {UsageError} on an unknown policy, cost model or baseline, or bad bindings
@@ -230,7 +257,7 @@ export class ReplayEngine {
    * @throws {UsageError} when out of time order or when the range is malformed
    */
   pushRequest(r: RequestRow): void {
-    this.#order(r.ts, `request ${r.request_id}`);
+    this.#order(r.ts, "request", r.request_id);
     // Number(bigint) is exact below 2^53 and allocates nothing; use bigints only above that
     const s = Number(r.start), e = Number(r.end);
     if (s < 0 || e < s || (e >= SAFE && (r.end < r.start || r.end > U64_END))) {
@@ -239,21 +266,29 @@ export class ReplayEngine {
     this.#requests++;
     const q = this.#req;
     q.id = r.request_id;
-    q.ts = r.ts;
-    q.tsNs = Number(r.ts);
+    q.setTs(r.ts);
     q.cpu = r.cpu ?? -1;
     q.startPfn = s < SAFE ? Math.floor(s / 4096) : Number(r.start >> 12n);
     q.endPfn = e < SAFE ? Math.ceil(e / 4096) : Number((r.end + 4095n) >> 12n);
     q.pages = q.endPfn - q.startPfn;
     q.full = r.full || (s === 0 && r.end >= U64_MAX);
     q.source = r.source;
-    q.dma = DMA_SOURCES.has(r.source) || (r.mm === null && r.pasid === null);
+    q.dma = r.mm === null && (r.pasid === null || DMA_SOURCES.has(r.source));
     if (this.#forks) this.#children.checkRequest(r, this.#anomalies);
     this.#fidelity?.openRequest(q.cpu, q.id, q.ts);
     const view = this.state.viewFor(r, r.ts);
     const skip = view.deviceCount === 0 || (!q.full && q.pages <= 0);
     const runs = this.#runs;
-    for (let k = 0; k < runs.length; k++) this.#one(runs[k]!, view, skip);
+    for (let k = 0; k < runs.length; k++) {
+      const run = runs[k]!, p = run.policy;
+      if (p.advance !== undefined) p.advance(q.tsNs, run);
+      if (skip) run.skip();
+      else {
+        run.begin(q, view);
+        p.evaluate(q, view, run);
+        run.end();
+      }
+    }
     if (this.#hidden !== null) this.#one(this.#hidden, view, skip);
   }
 
@@ -276,7 +311,7 @@ export class ReplayEngine {
    * @throws {UsageError} when out of time order
    */
   pushObserved(c: ObservedCommandRow): void {
-    this.#order(c.ts, `observed command ${c.command_id}`);
+    this.#order(c.ts, "observed command", c.command_id);
     checkObservedPasid(
       this.state,
       c,
@@ -286,10 +321,13 @@ export class ReplayEngine {
     this.#fidelity?.observed(c);
   }
 
-  #order(ts: bigint, what: string): void {
+  #order(ts: bigint, what: string, id: number): void {
     if (this.#finished) throw new UsageError("replay already finished");
     if (this.#lastTs !== null && ts < this.#lastTs) {
-      throw new UsageError(`input not in time order: ${what} at ${ts} comes after ${this.#lastTs}`);
+      // the message is built only on error: this runs once per request
+      throw new UsageError(
+        `input not in time order: ${what} ${id} at ${ts} comes after ${this.#lastTs}`,
+      );
     }
     this.#lastTs = ts;
   }

@@ -12,10 +12,11 @@ const BASE = 2 ** 52;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ExactSum } from "./exact_sum.ts";
  * const s = new ExactSum();
  * s.add(2 ** 52); s.add(2 ** 52); s.add(3);
- * console.assert(s.value() === 2n ** 53n + 3n);
+ * assert(s.value() === 2n ** 53n + 3n);
  * ```
  */
 export class ExactSum {

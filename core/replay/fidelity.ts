@@ -92,9 +92,10 @@ interface Bucket {
  * @returns the key
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { fidelityKey } from "./fidelity.ts";
- * console.assert(fidelityKey("dmar0", "p_iotlb_inv", "x", 0n, 4096n) === "dmar0|p_iotlb_inv||0x0|0x1000");
- * console.assert(fidelityKey("dmar0", "p_dev_tlb_inv", "x", null, null) === "dmar0|p_dev_tlb_inv|x|all");
+ * assert(fidelityKey("dmar0", "p_iotlb_inv", "x", 0n, 4096n) === "dmar0|p_iotlb_inv||0x0|0x1000");
+ * assert(fidelityKey("dmar0", "p_dev_tlb_inv", "x", null, null) === "dmar0|p_dev_tlb_inv|x|all");
  * ```
  */
 export function fidelityKey(
@@ -116,6 +117,7 @@ export function fidelityKey(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { FidelityTracker } from "./fidelity.ts";
  * const f = new FidelityTracker("p", new Set(["p_iotlb_inv"]), new Map());
  * f.openRequest(0, 1, 10n);
@@ -124,7 +126,7 @@ export function fidelityKey(
  * f.observed({ command_id: 0, ts: 11n, cpu: 0, iommu: "dmar0", submission_id: 5, kind: "p_iotlb_inv",
  *   domain_id: 1, pasid: 2, sid: null, device: null, addr: 0n, size: 4096n, granularity: "page", raw: null });
  * const r = f.finish();
- * console.assert(r.matched === 1 && r.missing === 0 && r.extra === 0);
+ * assert(r.matched === 1 && r.missing === 0 && r.extra === 0);
  * ```
  */
 export class FidelityTracker {
@@ -137,6 +139,8 @@ export class FidelityTracker {
   #report: FidelityReport;
 
   /**
+   * Creates a tracker for one policy.
+   *
    * @param policy the compared policy's name
    * @param kinds the kinds it emits (waits excluded)
    * @param devices device rows, to name devices by `sid`

@@ -7,8 +7,11 @@ import { UsageError } from "../errors.ts";
 
 /** A parsed kernel version; `patch` is null when the string gave only major.minor. */
 export interface KernelVersion {
+  /** Major number. */
   readonly major: number;
+  /** Minor number. */
   readonly minor: number;
+  /** Patch level, null when not given. */
   readonly patch: number | null;
   /** The text it was parsed from. */
   readonly text: string;
@@ -22,9 +25,10 @@ export interface KernelVersion {
  * @throws {UsageError} when the text does not start with `major.minor`
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseKernelVersion } from "./kernel_version.ts";
  * const v = parseKernelVersion("6.12.9-arch1");
- * console.assert(v.major === 6 && v.minor === 12 && v.patch === 9);
+ * assert(v.major === 6 && v.minor === 12 && v.patch === 9);
  * ```
  */
 export function parseKernelVersion(text: string): KernelVersion {
@@ -47,9 +51,10 @@ export function parseKernelVersion(text: string): KernelVersion {
  * @returns `v >= major.minor`
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { atLeast, parseKernelVersion } from "./kernel_version.ts";
- * console.assert(atLeast(parseKernelVersion("6.10.3"), 6, 6));
- * console.assert(!atLeast(parseKernelVersion("5.10"), 5, 11));
+ * assert(atLeast(parseKernelVersion("6.10.3"), 6, 6));
+ * assert(!atLeast(parseKernelVersion("5.10"), 5, 11));
  * ```
  */
 export function atLeast(v: KernelVersion, major: number, minor: number): boolean {

@@ -80,8 +80,9 @@ export const KNOWN_KINDS: Readonly<Record<string, KindSpec>> = (() => {
  * @throws {Error} if the name is not a known kind (a programming error in a policy module)
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { kind } from "./kinds.ts";
- * console.assert(kind("p_dev_tlb_inv").class === "devtlb");
+ * assert(kind("p_dev_tlb_inv").class === "devtlb");
  * ```
  */
 export function kind(name: string): KindSpec {

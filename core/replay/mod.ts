@@ -64,3 +64,6 @@ export { policyDescriptorRows, policySummaryRows, REPLAY_TABLES } from "./tables
 export type { PolicyDescriptorRow, PolicySummaryRow } from "./tables.ts";
 export { atLeast, parseKernelVersion } from "./kernel_version.ts";
 export type { KernelVersion } from "./kernel_version.ts";
+export { Distribution } from "./distribution.ts";
+export type { DistributionSummary } from "./distribution.ts";
+export { ExactSum } from "./exact_sum.ts";

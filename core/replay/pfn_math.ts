@@ -31,8 +31,9 @@ export const POW2: Float64Array = (() => {
  * @returns 0..53
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { fls } from "./pfn_math.ts";
- * console.assert(fls(1) === 1 && fls(0x80000) === 20 && fls(2 ** 40) === 41);
+ * assert(fls(1) === 1 && fls(0x80000) === 20 && fls(2 ** 40) === 41);
  * ```
  */
 export function fls(x: number): number {
@@ -47,8 +48,9 @@ export function fls(x: number): number {
  * @returns 0..52, or 64 when `x` is 0
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ffs } from "./pfn_math.ts";
- * console.assert(ffs(12) === 2 && ffs(2 ** 40) === 40 && ffs(0) === 64);
+ * assert(ffs(12) === 2 && ffs(2 ** 40) === 40 && ffs(0) === 64);
  * ```
  */
 export function ffs(x: number): number {
@@ -68,8 +70,9 @@ export function ffs(x: number): number {
  * @returns `a ^ b`
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { xor } from "./pfn_math.ts";
- * console.assert(xor(2 ** 40 + 3, 5) === 2 ** 40 + 6);
+ * assert(xor(2 ** 40 + 3, 5) === 2 ** 40 + 6);
  * ```
  */
 export function xor(a: number, b: number): number {
@@ -86,8 +89,9 @@ export function xor(a: number, b: number): number {
  * @returns the largest multiple of `pow2` that is `<= x`
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { alignDown } from "./pfn_math.ts";
- * console.assert(alignDown(7, 4) === 4);
+ * assert(alignDown(7, 4) === 4);
  * ```
  */
 export function alignDown(x: number, pow2: number): number {
@@ -103,8 +107,9 @@ export function alignDown(x: number, pow2: number): number {
  * @returns the smallest multiple of `pow2` that is `>= x`
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { alignUp } from "./pfn_math.ts";
- * console.assert(alignUp(5, 4) === 8 && alignUp(8, 4) === 8);
+ * assert(alignUp(5, 4) === 8 && alignUp(8, 4) === 8);
  * ```
  */
 export function alignUp(x: number, pow2: number): number {
@@ -118,8 +123,9 @@ export function alignUp(x: number, pow2: number): number {
  * @returns the order
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { orderBase2 } from "./pfn_math.ts";
- * console.assert(orderBase2(1) === 0 && orderBase2(2) === 1 && orderBase2(3) === 2 && orderBase2(33) === 6);
+ * assert(orderBase2(1) === 0 && orderBase2(2) === 1 && orderBase2(3) === 2 && orderBase2(33) === 6);
  * ```
  */
 export function orderBase2(n: number): number {
@@ -136,9 +142,10 @@ export function orderBase2(n: number): number {
  * @returns the block order (0 for a single page)
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { spanOrder } from "./pfn_math.ts";
  * // pages [7;10] become [0;15]: order 4
- * console.assert(spanOrder(7, 10) === 4 && spanOrder(5, 5) === 0);
+ * assert(spanOrder(7, 10) === 4 && spanOrder(5, 5) === 0);
  * ```
  */
 export function spanOrder(firstPfn: number, lastPfn: number): number {
@@ -158,10 +165,11 @@ export function spanOrder(firstPfn: number, lastPfn: number): number {
  * @returns the mask (block order), 0..52
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { psiMask } from "./pfn_math.ts";
- * console.assert(psiMask(4, 4) === 2);          // aligned
- * console.assert(psiMask(3, 2) === 3);          // pfn 3-4 -> block 0-7
- * console.assert(psiMask(0x7ffff, 2) === 20);   // straddles a 4 GiB boundary
+ * assert(psiMask(4, 4) === 2);          // aligned
+ * assert(psiMask(3, 2) === 3);          // pfn 3-4 -> block 0-7
+ * assert(psiMask(0x7ffff, 2) === 20);   // straddles a 4 GiB boundary
  * ```
  */
 export function psiMask(startPfn: number, pages: number): number {

@@ -14,7 +14,8 @@
  *   groups (one per (IOMMU, domain id, PASID)) and device slots, contiguous so loops need no lookups.
  * - `sink` ({@linkcode CommandSink}) counts what the policy issues: `sink.cmd(kind, iommu, group,
  *   device, addrPfn, pages)` for one command (`kind` is an index into `policy.kinds`, `pages` is
- *   `FULL` (-1) for a full-scope command such as a PASID-selective flush), and `sink.wait(iommu)` to
+ *   `FULL` (-1) for a full-scope command such as a PASID-selective flush), `sink.cmdRun(...)` for a
+ *   run of same-sized consecutive commands (per-page TLBIs), and `sink.wait(iommu)` to
  *   end the current submission on that IOMMU (this counts one wait descriptor of `policy.waitKind`,
  *   one submission, and one trap under a trapping cost model). Descriptors left without a wait at the
  *   end of `evaluate` are closed with an implicit wait.
@@ -62,7 +63,7 @@ import type { BindingView } from "./state.ts";
 export type { BindingView } from "./state.ts";
 
 /** `pages` value for a full-scope command (whole PASID / ASID / domain / ATC). */
-export const FULL = -1;
+export const FULL: number = -1;
 
 /** One request as policies see it (page-frame numbers; reused between calls). */
 export interface RequestInfo {
@@ -70,8 +71,8 @@ export interface RequestInfo {
   id: number;
   /** Time (ns). */
   ts: bigint;
-  /** Time (ns) as a number, for timers (exact below 2^53 ns, about 104 days). */
-  tsNs: number;
+  /** Time (ns) as a number, for timers (exact below 2^53 ns, about 104 days). May be a getter. */
+  readonly tsNs: number;
   /** CPU, or -1 when unknown. */
   cpu: number;
   /** First page frame (start >> 12). */
@@ -82,7 +83,7 @@ export interface RequestInfo {
   pages: number;
   /** The kernel asked for a whole-address-space flush. */
   full: boolean;
-  /** A DMA-API request (`iommu_unmap`, `dma_unmap`): no mm, no CPU-side ceiling. */
+  /** A DMA-API request (no mm, and no PASID or an `iommu_unmap` / `dma_unmap` source): no CPU-side ceiling. */
   dma: boolean;
   /** Where the range came from (`cache_tag_flush_range`, `munmap`, ...). */
   source: string;
@@ -107,6 +108,28 @@ export interface CommandSink {
     device: number,
     addrPfn: number,
     pages: number,
+  ): void;
+  /**
+   * Counts `count` commands of one kind over consecutive ranges of `pagesEach` pages starting at
+   * `addrPfn` (per-page TLBIs, say): the same as `count` calls of `cmd` with `addrPfn`,
+   * `addrPfn + pagesEach`, ..., but constant-time when only counting.
+   *
+   * @param kind index into the policy's `kinds`
+   * @param iommu IOMMU slot
+   * @param group IOTLB group slot, or -1
+   * @param device device slot, or -1
+   * @param addrPfn first page frame of the first command
+   * @param pagesEach pages per command (>= 1)
+   * @param count number of commands
+   */
+  cmdRun(
+    kind: number,
+    iommu: number,
+    group: number,
+    device: number,
+    addrPfn: number,
+    pagesEach: number,
+    count: number,
   ): void;
   /**
    * Ends the current submission on an IOMMU (one wait descriptor, one submission).
@@ -200,6 +223,8 @@ export interface PolicyFactory {
   /** Kernel whose rules apply when `options.kernel` is absent (null = not version-dependent). */
   readonly defaultKernel: string | null;
   /**
+   * Makes a fresh instance (one per replay run).
+   *
    * @param options policy options
    * @returns a fresh instance
    */
@@ -228,11 +253,12 @@ export function policyKernel(options: PolicyOptions, fallback: string): KernelVe
  * @returns the ceiling in pages, or 0 for none
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { x86Ceiling } from "./policy.ts";
  * import { parseKernelVersion } from "./kernel_version.ts";
- * console.assert(x86Ceiling({}, parseKernelVersion("6.9")) === 33);
- * console.assert(x86Ceiling({}, parseKernelVersion("6.5")) === 0);
- * console.assert(x86Ceiling({ cpuCeilingPages: null }, parseKernelVersion("6.9")) === 0);
+ * assert(x86Ceiling({}, parseKernelVersion("6.9")) === 33);
+ * assert(x86Ceiling({}, parseKernelVersion("6.5")) === 0);
+ * assert(x86Ceiling({ cpuCeilingPages: null }, parseKernelVersion("6.9")) === 0);
  * ```
  */
 export function x86Ceiling(options: PolicyOptions, kernel: KernelVersion): number {

@@ -33,8 +33,11 @@ const K = 4; // intervals tracked per cache per request
 
 /** The modeled cost of one request under one policy (the `request_costs` table). */
 export interface RequestCostRow {
+  /** Policy label. */
   policy: string;
+  /** The request. */
   request_id: number;
+  /** The request's time (ns). */
   ts: bigint;
   /** Submissions (waits) issued for this request. */
   submissions: number;
@@ -65,6 +68,7 @@ function hex(pfn: number): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { PolicyRun } from "./policy_run.ts";
  * import { AnomalyCollector } from "./checks.ts";
  * import { bareMetalVtd } from "./cost/bare_metal_vtd.ts";
@@ -72,7 +76,7 @@ function hex(pfn: number): string {
  * const run = new PolicyRun("intel-batched", intelBatched.create({}), bareMetalVtd, {
  *   anomalies: new AnomalyCollector(),
  * });
- * console.assert(run.submissions === 0);
+ * assert(run.submissions === 0);
  * ```
  */
 export class PolicyRun implements CommandSink {
@@ -139,6 +143,8 @@ export class PolicyRun implements CommandSink {
   private asyncView: BindingView | null = null;
 
   /**
+   * Prepares the counters of one policy under one cost model.
+   *
    * @param label name in results
    * @param policy the policy instance
    * @param model the cost model
@@ -204,7 +210,16 @@ export class PolicyRun implements CommandSink {
     this.requestsSkipped++;
   }
 
-  /** @inheritdoc */
+  /**
+   * Counts one command (see {@linkcode CommandSink.cmd}).
+   *
+   * @param kind index into the policy's kinds
+   * @param iommu IOMMU slot
+   * @param group IOTLB group slot, or -1
+   * @param device device slot, or -1
+   * @param addrPfn first page frame
+   * @param pages pages, or FULL
+   */
   cmd(
     kind: number,
     iommu: number,
@@ -227,12 +242,52 @@ export class PolicyRun implements CommandSink {
     if (this.slow) this.slowCmd(kind, cls, iommu, device, addrPfn, pages);
   }
 
+  /**
+   * Counts a run of commands (see {@linkcode CommandSink.cmdRun}).
+   *
+   * @param kind index into the policy's kinds
+   * @param iommu IOMMU slot
+   * @param group IOTLB group slot, or -1
+   * @param device device slot, or -1
+   * @param addrPfn first page frame of the first command
+   * @param pagesEach pages per command
+   * @param count number of commands
+   */
+  cmdRun(
+    kind: number,
+    iommu: number,
+    group: number,
+    device: number,
+    addrPfn: number,
+    pagesEach: number,
+    count: number,
+  ): void {
+    if (count <= 0) return;
+    if (this.slow || this.inAsync || pagesEach < 0) {
+      for (let k = 0; k < count; k++) {
+        this.cmd(kind, iommu, group, device, addrPfn + k * pagesEach, pagesEach);
+      }
+      return;
+    }
+    this.kindCount[kind]! += count;
+    const cls = this.kindClass[kind]!;
+    this.iommuTime[iommu]! += this.kindNs[kind]! * count;
+    this.pending[iommu]! += count;
+    const pages = pagesEach * count;
+    if (cls === C_IOTLB) {
+      if (group >= 0) this.cover(group, addrPfn, pages);
+      else this.coverIommu(iommu, addrPfn, pages);
+    } else if (cls === C_DEVTLB && device >= 0) this.cover(this.devBase + device, addrPfn, pages);
+  }
+
+  /** Marks pages covered in every IOTLB group of an IOMMU. */
   private coverIommu(iommu: number, addrPfn: number, pages: number): void {
     const view = this.view!;
     const g1 = view.iommuGroupEnd[iommu]!;
     for (let g = view.iommuGroupStart[iommu]!; g < g1; g++) this.cover(g, addrPfn, pages);
   }
 
+  /** Numbers the submission and reports the command to the row and fidelity callbacks. */
   private slowCmd(
     kind: number,
     cls: number,
@@ -259,6 +314,7 @@ export class PolicyRun implements CommandSink {
     }
   }
 
+  /** Counts a command of a deferred (timer) flush. */
   private asyncCmd(kind: number, iommu: number, device: number, addrPfn: number, pages: number) {
     const cls = this.kindClass[kind]!;
     if (pages < 0 && cls !== C_WAIT) this.fullFlushes++;
@@ -279,7 +335,12 @@ export class PolicyRun implements CommandSink {
     }
   }
 
-  /** @inheritdoc */
+  /**
+   * Ends a submission (see {@linkcode CommandSink.wait}).
+   *
+   * @param iommu IOMMU slot
+   * @param kind wait kind index (default: the policy's)
+   */
   wait(iommu: number, kind: number = this.waitKind): void {
     this.kindCount[kind]!++;
     this.submissions++;
@@ -308,7 +369,12 @@ export class PolicyRun implements CommandSink {
     }
   }
 
-  /** @inheritdoc */
+  /**
+   * Starts a deferred flush (see {@linkcode CommandSink.beginAsync}).
+   *
+   * @param requestId the request it is attributed to
+   * @param view the view its slots refer to
+   */
   beginAsync(requestId: number, view: BindingView): void {
     this.inAsync = true;
     this.asyncReq = requestId;
@@ -318,7 +384,7 @@ export class PolicyRun implements CommandSink {
     }
   }
 
-  /** @inheritdoc */
+  /** Ends a deferred flush, closing submissions it left open. */
   endAsync(): void {
     const v = this.asyncView;
     if (v !== null) {
@@ -335,11 +401,10 @@ export class PolicyRun implements CommandSink {
    */
   end(): void {
     const view = this.view!, req = this.req!;
-    const pending = this.pending;
-    for (let i = 0; i < view.iommuCount; i++) if (pending[i]! > 0) this.wait(i);
+    const pending = this.pending, it = this.iommuTime, par = this.parallel;
     let t = 0;
-    const it = this.iommuTime, par = this.parallel;
     for (let i = 0; i < view.iommuCount; i++) {
+      if (pending[i]! > 0) this.wait(i);
       const x = it[i]!;
       if (par) {
         if (x > t) t = x;
@@ -353,7 +418,7 @@ export class PolicyRun implements CommandSink {
     const g = view.groupCount, nT = g + view.deviceCount;
     const tN = this.tN, tFull = this.tFull, L = this.tLo, H = this.tHi;
     const s = req.startPfn, e = req.endPfn, full = req.full;
-    let requested = 0, invalidated = 0, reqN = 0, invN = 0;
+    let reqN = 0, invalidated = 0, invN = 0;
     const x0 = this.implicit ? g : 0;
     for (let x = 0; x < x0; x++) {
       tN[x] = 0;
@@ -366,26 +431,24 @@ export class PolicyRun implements CommandSink {
       if (f === 1 || (x >= g && view.deviceAts[x - g] !== 1)) continue;
       if (n === 1 && !full) {
         const lo = L[x * K]!, hi = H[x * K]!;
-        // page sums stay exact: flush to the exact counters before they could pass 2^52
-        if (requested + req.pages > ALL_PAGES) {
-          this.pagesRequested.add(requested);
-          requested = 0;
-        }
-        requested += req.pages;
         reqN++;
+        // page sums stay exact: flush to the exact counter before it could pass 2^52
         if (invalidated + (hi - lo) > ALL_PAGES) {
           this.pagesInvalidated.add(invalidated);
           invalidated = 0;
         }
         invalidated += hi - lo;
         invN++;
-        if (lo <= s && hi >= e) continue;
-        this.miss(x, req, view, n);
+        if (lo > s || hi < e) this.miss(x, req, view, n);
         continue;
       }
       this.account(x, req, view, n);
     }
-    if (reqN > 0) this.pagesRequested.add(requested);
+    if (reqN > 0) {
+      const p = req.pages;
+      if (reqN * p <= ALL_PAGES) this.pagesRequested.add(reqN * p);
+      else for (let k = 0; k < reqN; k++) this.pagesRequested.add(p);
+    }
     if (invN > 0) this.pagesInvalidated.add(invalidated);
     const cb = this.hooks.onRequestCost;
     if (cb !== undefined) {
@@ -400,6 +463,7 @@ export class PolicyRun implements CommandSink {
     }
   }
 
+  /** Marks pages covered in one cache (interval merge, up to K pieces). */
   private cover(t: number, lo: number, pages: number): void {
     if (pages < 0) {
       this.tFull[t] = 1;
@@ -466,6 +530,7 @@ export class PolicyRun implements CommandSink {
     if (a.count("uncovered_range")) a.keep(this.uncoveredRow(t, req, view, n));
   }
 
+  /** Formats an `uncovered_range` anomaly. */
   private uncoveredRow(t: number, req: RequestInfo, view: BindingView, n: number): AnomalyRow {
     const g = view.groupCount;
     const isDev = t >= g;
@@ -498,6 +563,7 @@ export class PolicyRun implements CommandSink {
     };
   }
 
+  /** Hands one `replayed_commands` row to the callback. */
   private row(
     view: BindingView,
     requestId: number,

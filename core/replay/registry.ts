@@ -57,9 +57,10 @@ export interface ResolvedPolicy {
  * @throws {UsageError} for an unknown name or a bad kernel version
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { resolvePolicy } from "./registry.ts";
  * const r = resolvePolicy("intel-per-device@5.10", {});
- * console.assert(r.label === "intel-per-device@5.10" && r.policy.name === "intel-per-device");
+ * assert(r.label === "intel-per-device@5.10" && r.policy.name === "intel-per-device");
  * ```
  */
 export function resolvePolicy(
@@ -98,10 +99,11 @@ export function resolvePolicy(
  * @throws {UsageError} for a malformed version
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { policyForKernel } from "./registry.ts";
- * console.assert(policyForKernel("6.12.9", "intel") === "intel-batched@6.12.9");
- * console.assert(policyForKernel("6.10.0", "intel") === "intel-cache-tag-6.10.0@6.10.0");
- * console.assert(policyForKernel("6.8.1", "intel") === "intel-per-device@6.8.1");
+ * assert(policyForKernel("6.12.9", "intel") === "intel-batched@6.12.9");
+ * assert(policyForKernel("6.10.0", "intel") === "intel-cache-tag-6.10.0@6.10.0");
+ * assert(policyForKernel("6.8.1", "intel") === "intel-per-device@6.8.1");
  * ```
  */
 export function policyForKernel(kernel: string, vendor: IommuVendor): string {

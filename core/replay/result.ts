@@ -11,6 +11,7 @@ import type { FidelityReport } from "./fidelity.ts";
 export interface PolicySummary {
   /** Label (the spec: `intel-cache-tag`, `intel-per-device@5.10`). */
   name: string;
+  /** The policy's one-line description. */
   description: string;
   /** Cost model used. */
   cost_model: string;
@@ -88,9 +89,10 @@ export function countToJson(v: bigint): number | string {
  * @returns a JSON-ready object
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { resultToJSON } from "./result.ts";
  * const j = resultToJSON({ policies: [], fidelity: null, anomalies: [], anomaly_counts: {}, requests: 0 });
- * console.assert(JSON.stringify(j) === '{"policies":[],"fidelity":null,"anomalies":[]}');
+ * assert(JSON.stringify(j) === '{"policies":[],"fidelity":null,"anomalies":[]}');
  * ```
  */
 export function resultToJSON(

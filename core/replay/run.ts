@@ -2,6 +2,7 @@
  * `replay(input, options)`: the replay core's entry point.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { replay, resultToJSON } from "./run.ts";
  * const r = replay({
  *   iommus: [{ iommu: "dmar0", vendor: "intel", source: "topology" }],
@@ -11,8 +12,8 @@
  *   requests: [{ request_id: 0, ts: 10n, cpu: 0, mm: "mm1", pid: 1, pasid: 2, start: 0x1000n,
  *     end: 0x3000n, pages: 2n, source: "munmap", full: false }],
  * }, { policies: ["intel-per-device", "intel-batched"] });
- * console.assert(r.policies[0]!.submissions === 2 && r.policies[1]!.submissions === 1);
- * console.assert(Object.keys(resultToJSON(r)).join() === "policies,fidelity,anomalies");
+ * assert(r.policies[0]!.submissions === 4 && r.policies[1]!.submissions === 1); // 2 aligned chunks x 2
+ * assert(Object.keys(resultToJSON(r)).join() === "policies,fidelity,anomalies");
  * ```
  *
  * For streaming sources (Arrow batches, DuckDB results) use {@linkcode replayAsync}, or drive a

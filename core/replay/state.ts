@@ -76,14 +76,19 @@ export interface ViewQuery {
 
 /** One IOTLB group in a {@linkcode StateSnapshot}. */
 export interface SnapshotDomain {
+  /** IOMMU unit. */
   iommu: string;
+  /** Domain id, null if unknown. */
   domain_id: number | null;
+  /** Devices in it. */
   devices: string[];
 }
 
 /** The state at one instant, as a tree mm -> PASID -> domains -> devices (for humans and tests). */
 export interface StateSnapshot {
+  /** The instant (ns). */
   ts: bigint;
+  /** Bound mms (null: bindings without an mm), their PASIDs and domains. */
   mms: { mm: string | null; pasids: { pasid: number | null; domains: SnapshotDomain[] }[] }[];
 }
 
@@ -149,6 +154,7 @@ function cmpNullNum(a: number | null, b: number | null): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { BindingState } from "./state.ts";
  * const st = new BindingState({
  *   iommus: [{ iommu: "dmar0", vendor: "intel", source: "topology" }],
@@ -158,8 +164,8 @@ function cmpNullNum(a: number | null, b: number | null): number {
  *     iommu: "dmar0", domain_id: 1, from_ts: 100n, to_ts: 200n, source: "sva_bind",
  *   }],
  * });
- * console.assert(st.viewFor({ mm: "mm1", pasid: null }, 150n).deviceCount === 1);
- * console.assert(st.viewFor({ mm: "mm1", pasid: null }, 200n).deviceCount === 0);
+ * assert(st.viewFor({ mm: "mm1", pasid: null }, 150n).deviceCount === 1);
+ * assert(st.viewFor({ mm: "mm1", pasid: null }, 200n).deviceCount === 0);
  * ```
  */
 export class BindingState {
@@ -173,8 +179,12 @@ export class BindingState {
   readonly #byPasid = new Map<number, KeyState>();
   readonly #dma: KeyState;
   readonly #emptyByKey = new Map<string, BindingView>();
+  #lastMm: string | null = null;
+  #lastMmState: KeyState | undefined = undefined;
 
   /**
+   * Indexes the bindings by mm, by PASID, and the DMA-API bindings.
+   *
    * @param input the canonical topology and binding rows
    * @throws {UsageError} when a binding ends before it starts
    */
@@ -253,8 +263,15 @@ export class BindingState {
    */
   viewFor(q: ViewQuery, ts: bigint): BindingView {
     let s: KeyState | undefined;
-    if (q.mm !== null) s = this.#byMm.get(q.mm);
-    else if (q.pasid !== null) s = this.#byPasid.get(q.pasid);
+    if (q.mm !== null) {
+      // consecutive requests mostly come from the same mm: skip the map lookup
+      if (q.mm === this.#lastMm) s = this.#lastMmState;
+      else {
+        s = this.#byMm.get(q.mm);
+        this.#lastMm = q.mm;
+        this.#lastMmState = s;
+      }
+    } else if (q.pasid !== null) s = this.#byPasid.get(q.pasid);
     else s = this.#dma;
     if (!s) {
       const key = q.mm !== null ? `mm:${q.mm}` : `pasid:${q.pasid}`;

@@ -73,33 +73,57 @@ export const REPLAY_TABLES: readonly TableSpec[] = [
 
 /** A `policy_summary` row. */
 export interface PolicySummaryRow {
+  /** Policy label. */
   policy: string;
+  /** Cost model. */
   cost_model: string;
+  /** Requests evaluated. */
   requests: number;
+  /** Requests with nothing bound or an empty range. */
   requests_skipped: number;
+  /** Submissions (one wait each). */
   submissions: number;
+  /** VM exits under a trapping cost model. */
   traps: number;
+  /** Descriptors issued, waits excluded. */
   descriptors: number;
+  /** Requested pages per reached cache. */
   pages_requested: bigint;
+  /** Invalidated pages per reached cache. */
   pages_invalidated: bigint;
+  /** Pages_invalidated / pages_requested. */
   over_invalidation: number | null;
+  /** Full-scope commands. */
   full_flushes: number;
+  /** Modeled time in total (ns). */
   modeled_ns: number;
+  /** Modeled time of deferred flushes (ns). */
   modeled_ns_deferred: number;
+  /** Median per-request modeled time (ns). */
   p50_ns: number;
+  /** 90th percentile per-request modeled time (ns). */
   p90_ns: number;
+  /** 99th percentile per-request modeled time (ns). */
   p99_ns: number;
+  /** Largest per-request modeled time (ns). */
   max_ns: number;
+  /** Caches left with requested pages not invalidated. */
   uncovered: number;
+  /** Baseline policy. */
   baseline: string;
+  /** Modeled_ns / baseline's. */
   ratio_modeled_ns: number | null;
+  /** Submissions / baseline's. */
   ratio_submissions: number | null;
 }
 
 /** A `policy_descriptors` row. */
 export interface PolicyDescriptorRow {
+  /** Policy label. */
   policy: string;
+  /** Descriptor kind. */
   kind: string;
+  /** Descriptors issued. */
   count: number;
 }
 

@@ -91,10 +91,11 @@ function pageUp(x: bigint): bigint {
  * @returns the requests, lazily
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { requestsFromMmTrace } from "./whatif.ts";
  * const [r] = [...requestsFromMmTrace([{ ts: 1n, kind: "munmap", cpu: 0, pid: 7, mm: null,
  *   addr: 0x1000n, len: 0x1800n }])];
- * console.assert(r!.mm === "pid:7" && r!.end === 0x3000n && r!.pages === 2n);
+ * assert(r!.mm === "pid:7" && r!.end === 0x3000n && r!.pages === 2n);
  * ```
  */
 export function* requestsFromMmTrace(
@@ -181,12 +182,13 @@ export interface BindWish {
  * @throws {UsageError} when a wish names an unknown device or neither mm nor pid
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { hypotheticalBindings } from "./whatif.ts";
  * const b = hypotheticalBindings(
  *   [{ device: "d0", sid: 1, iommu: "dmar0", ats: true, pasid: true, qdep: 0, source: "topology" }],
  *   [{ pid: 7 }],
  * );
- * console.assert(b.length === 1 && b[0]!.mm === "pid:7" && b[0]!.iommu === "dmar0");
+ * assert(b.length === 1 && b[0]!.mm === "pid:7" && b[0]!.iommu === "dmar0");
  * ```
  */
 export function hypotheticalBindings(
@@ -250,6 +252,7 @@ export interface WhatIfInput {
  * @throws {UsageError} on bad binds, options or out-of-order events
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { whatIf } from "./whatif.ts";
  * const devices = [0, 1, 2, 3].map((i) => ({ device: `d${i}`, sid: i, iommu: "dmar0", ats: true,
  *   pasid: true, qdep: 0, source: "topology" }));
@@ -258,7 +261,7 @@ export interface WhatIfInput {
  *   mm_events: [{ ts: 1n, kind: "munmap", cpu: 0, pid: 9, mm: null, addr: 0x10000n, len: 0x1000n }],
  *   bind: [{ pid: 9 }],
  * }, { policies: ["intel-per-device", "intel-batched"] });
- * console.assert(r.policies[0]!.descriptors["p_iotlb_inv"] === 4 && r.policies[1]!.descriptors["p_iotlb_inv"] === 1);
+ * assert(r.policies[0]!.descriptors["p_iotlb_inv"] === 4 && r.policies[1]!.descriptors["p_iotlb_inv"] === 1);
  * ```
  */
 export function whatIf(

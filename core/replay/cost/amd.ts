@@ -15,8 +15,9 @@ import type { CostModel } from "./cost_model.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { amd } from "./amd.ts";
- * console.assert(amd.descriptor_ns["inv_iotlb_pages"] === 500);
+ * assert(amd.descriptor_ns["inv_iotlb_pages"] === 500);
  * ```
  */
 export const amd: CostModel = Object.freeze({

@@ -21,8 +21,9 @@ import type { CostModel } from "./cost_model.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { bareMetalVtd } from "./bare_metal_vtd.ts";
- * console.assert(bareMetalVtd.submission_ns === 500 && bareMetalVtd.trap_ns === 0);
+ * assert(bareMetalVtd.submission_ns === 500 && bareMetalVtd.trap_ns === 0);
  * ```
  */
 export const bareMetalVtd: CostModel = Object.freeze({

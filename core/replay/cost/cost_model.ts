@@ -34,9 +34,10 @@ export interface CostModel {
  * @returns nanoseconds
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { descriptorNs } from "./cost_model.ts";
  * const m = { name: "x", description: "", submission_ns: 1, trap_ns: 0, descriptor_ns: { a: 5 }, default_descriptor_ns: 2 };
- * console.assert(descriptorNs(m, "a") === 5 && descriptorNs(m, "b") === 2);
+ * assert(descriptorNs(m, "a") === 5 && descriptorNs(m, "b") === 2);
  * ```
  */
 export function descriptorNs(model: CostModel, kindName: string): number {

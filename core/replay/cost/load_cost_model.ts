@@ -53,8 +53,9 @@ const KEYS = new Set([
  * @throws {UsageError} for an unknown name
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { costModel } from "./load_cost_model.ts";
- * console.assert(costModel("viommu-trap").trap_ns > 0);
+ * assert(costModel("viommu-trap").trap_ns > 0);
  * ```
  */
 export function costModel(name: string): CostModel {
@@ -85,9 +86,10 @@ function ns(label: string, key: string, v: unknown): number {
  * @throws {UsageError} naming the offending key
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { costModelFromJson } from "./load_cost_model.ts";
  * const m = costModelFromJson({ base: "smmuv3", trap_ns: 2000 }, "x.json");
- * console.assert(m.trap_ns === 2000 && m.submission_ns === 500);
+ * assert(m.trap_ns === 2000 && m.submission_ns === 500);
  * ```
  */
 export function costModelFromJson(value: unknown, label: string): CostModel {

@@ -17,8 +17,9 @@ import type { CostModel } from "./cost_model.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { smmuv3 } from "./smmuv3.ts";
- * console.assert(smmuv3.descriptor_ns["atc_inv"] === 500);
+ * assert(smmuv3.descriptor_ns["atc_inv"] === 500);
  * ```
  */
 export const smmuv3: CostModel = Object.freeze({

@@ -21,8 +21,9 @@ import type { CostModel } from "./cost_model.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { viommuTrap } from "./viommu_trap.ts";
- * console.assert(viommuTrap.trap_ns === 7000);
+ * assert(viommuTrap.trap_ns === 7000);
  * ```
  */
 export const viommuTrap: CostModel = Object.freeze({

@@ -65,9 +65,11 @@ export function createSmmu(
             out.cmd(ASID, i, g, -1, 0, FULL);
             n = 1;
           } else if (!ril) {
-            for (let p = start; p < end; p++) {
-              out.cmd(VA, i, g, -1, p, 1);
-              if (++n === batch) {
+            // one tlbi_nh_va per page, `batch` per cmd_sync
+            for (let p = start; p < end; p += batch) {
+              n = Math.min(batch, end - p);
+              out.cmdRun(VA, i, g, -1, p, 1, n);
+              if (n === batch) {
                 out.wait(i);
                 n = 0;
               }

@@ -33,8 +33,9 @@ const DESCRIPTION =
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { amdPerDevice } from "./amd_per_device.ts";
- * console.assert(amdPerDevice.create({}).kinds[2]!.name === "completion_wait");
+ * assert(amdPerDevice.create({}).kinds[2]!.name === "completion_wait");
  * ```
  */
 export const amdPerDevice: PolicyFactory = {

@@ -38,8 +38,9 @@ interface DomainQueue {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { dmaLazy } from "./dma_lazy.ts";
- * console.assert(dmaLazy.create({ fqSize: 4 }).deferred);
+ * assert(dmaLazy.create({ fqSize: 4 }).deferred);
  * ```
  */
 export const dmaLazy: PolicyFactory = {

@@ -18,8 +18,9 @@ const DESCRIPTION =
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { dmaStrict } from "./dma_strict.ts";
- * console.assert(dmaStrict.create({}).kinds[0]!.name === "iotlb_inv");
+ * assert(dmaStrict.create({}).kinds[0]!.name === "iotlb_inv");
  * ```
  */
 export const dmaStrict: PolicyFactory = {

@@ -34,8 +34,9 @@ const DESCRIPTION =
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ideal } from "./ideal.ts";
- * console.assert(ideal.create({}).parallelIommus);
+ * assert(ideal.create({}).parallelIommus);
  * ```
  */
 export const ideal: PolicyFactory = {

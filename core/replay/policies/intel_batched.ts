@@ -19,8 +19,9 @@ const DESCRIPTION =
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { intelBatched } from "./intel_batched.ts";
- * console.assert(intelBatched.create({}).name === "intel-batched");
+ * assert(intelBatched.create({}).name === "intel-batched");
  * ```
  */
 export const intelBatched: PolicyFactory = {

@@ -18,8 +18,9 @@ const DESCRIPTION =
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { intelCacheTag } from "./intel_cache_tag.ts";
- * console.assert(intelCacheTag.create({}).name === "intel-cache-tag");
+ * assert(intelCacheTag.create({}).name === "intel-cache-tag");
  * ```
  */
 export const intelCacheTag: PolicyFactory = {

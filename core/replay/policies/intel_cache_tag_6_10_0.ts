@@ -21,8 +21,9 @@ const DESCRIPTION =
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { intelCacheTag6100 } from "./intel_cache_tag_6_10_0.ts";
- * console.assert(intelCacheTag6100.create({}).name === "intel-cache-tag-6.10.0");
+ * assert(intelCacheTag6100.create({}).name === "intel-cache-tag-6.10.0");
  * ```
  */
 export const intelCacheTag6100: PolicyFactory = {

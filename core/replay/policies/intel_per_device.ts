@@ -41,9 +41,10 @@ const DESCRIPTION =
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { intelPerDevice } from "./intel_per_device.ts";
  * const p = intelPerDevice.create({ kernel: "5.10" });
- * console.assert(p.kinds[0]!.name === "p_iotlb_inv");
+ * assert(p.kinds[0]!.name === "p_iotlb_inv");
  * ```
  */
 export const intelPerDevice: PolicyFactory = {

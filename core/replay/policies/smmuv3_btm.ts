@@ -16,8 +16,9 @@ const DESCRIPTION =
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { smmuv3Btm } from "./smmuv3_btm.ts";
- * console.assert(smmuv3Btm.create({}).implicitIotlb);
+ * assert(smmuv3Btm.create({}).implicitIotlb);
  * ```
  */
 export const smmuv3Btm: PolicyFactory = {

@@ -17,8 +17,9 @@ const DESCRIPTION =
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { smmuv3NoBtm } from "./smmuv3_no_btm.ts";
- * console.assert(!smmuv3NoBtm.create({ ril: true }).implicitIotlb);
+ * assert(!smmuv3NoBtm.create({ ril: true }).implicitIotlb);
  * ```
  */
 export const smmuv3NoBtm: PolicyFactory = {

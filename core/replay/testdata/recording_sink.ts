@@ -39,6 +39,20 @@ export class RecordingSink implements CommandSink {
     );
   }
 
+  cmdRun(
+    kind: number,
+    iommu: number,
+    group: number,
+    device: number,
+    addrPfn: number,
+    pagesEach: number,
+    count: number,
+  ): void {
+    for (let k = 0; k < count; k++) {
+      this.cmd(kind, iommu, group, device, addrPfn + k * pagesEach, pagesEach);
+    }
+  }
+
   wait(iommu: number, kind: number = this.policy.waitKind): void {
     const v = (this.#async !== null ? this.#asyncView : this.#view)!;
     this.log.push(`${this.#async ?? ""}${this.policy.kinds[kind]!.name}@${v.iommuName[iommu]}`);
