@@ -17,6 +17,7 @@ import {
   type PayloadParserFactory,
   type PerfScriptOptions,
 } from "../ingest/perf/perf_script_ingest.ts";
+import { SCRIPT_OPTIONS } from "../ingest/perf/register.ts";
 import { binaryRows } from "../ingest/perf/testdata/script_compare.ts";
 
 const dir = new URL("./fixtures/perf/", import.meta.url).pathname;
@@ -224,4 +225,28 @@ Deno.test("perf script text: supplied formats are tried first; a misfit payload 
   deepStrictEqual(warnings.map((w) => w.code), ["payload_unparsed"]);
   const values: FieldValue[] = [rows[1]!.pages as FieldValue];
   deepStrictEqual(values, [null]);
+});
+
+Deno.test("perf script text: the registered reader types fields like the binary file", async () => {
+  const bin = await tablesOf((rt) => ingestPerfData(openFileSource(`${dir}small.data`), rt));
+  // no header and no formats: the bundled formats (newest first) are tried
+  const txt = await text(`${dir}small_script_ns.txt`, SCRIPT_OPTIONS);
+  deepStrictEqual(txt.warnings, []);
+  ok(txt.info.options.includes("typed_events=4/4"));
+  for (const [name, rows] of bin.tables) {
+    if (name.startsWith("main.")) continue;
+    const trows = txt.tables.get(name)!;
+    equal(trows.length, rows.length, name);
+    for (let i = 0; i < rows.length; i++) {
+      for (const [col, v] of Object.entries(rows[i]!)) {
+        if (col === "flags" || col === "preempt_count") {
+          equal(trows[i]![col], null); // perf script does not print them
+        } else if (col === "__syscall_nr") {
+          equal(trows[i]![col], null); // nor the syscall number
+        } else if (col === "ts") {
+          equal(trows[i]![col], v, `${name} row ${i}`);
+        } else deepStrictEqual(trows[i]![col], v, `${name} row ${i} ${col}`);
+      }
+    }
+  }
 });

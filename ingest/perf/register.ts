@@ -12,12 +12,18 @@
  * @module
  */
 import type { SourceIngester } from "../ingest.ts";
+import { compilePrintFmtInverse } from "../ftrace_text/print_fmt_inverse.ts";
 import type { TraceFormat } from "../sniff.ts";
 import { ingestPerfData } from "./perf_data_ingest.ts";
 import { ingestPerfScript, type PerfScriptOptions } from "./perf_script_ingest.ts";
 
-/** Options the registered perf script reader uses (a payload parser once one is available). */
-const SCRIPT_OPTIONS: PerfScriptOptions = {};
+/**
+ * Options the registered perf script reader uses: payloads are read back through the event's
+ * print fmt as libtraceevent (which perf uses) prints it.
+ */
+export const SCRIPT_OPTIONS: PerfScriptOptions = {
+  payloadParser: (fmt) => compilePrintFmtInverse(fmt, "tep"),
+};
 
 /** `perf_data`, `perf_data_pipe` and `perf_script` readers. */
 export const PERF_INGESTERS: ReadonlyArray<readonly [TraceFormat, SourceIngester]> = [
