@@ -19,6 +19,7 @@ import type {
   ObservedCommandRow,
   RequestRow,
 } from "../canonical.ts";
+import type { ProcessEventKind, ProcessEventRow } from "../replay/process_event.ts";
 import type { MmRef } from "./mm_tracker.ts";
 
 /** The normalizer's output. */
@@ -35,6 +36,8 @@ export interface CanonicalTables {
   observed_commands: ObservedCommandRow[];
   /** Faults and page requests. */
   faults: FaultRow[];
+  /** Process lifecycle (real forks, execs, mm exits) for the replay checks. */
+  process_events: ProcessEventRow[];
   /** What the trace supports, one sentence each. */
   statements: string[];
 }
@@ -61,7 +64,7 @@ export interface DeviceRec {
   alias: DeviceRec | null;
 }
 
-/** An address-space reference in a row: a tracked mm, a fixed id (`dma:<device>`), or unknown. */
+/** An address-space reference in a row: a tracked mm, a fixed id, or unknown (null). */
 export type MmLike = MmRef | string | null;
 
 /** A binding under construction. */
@@ -144,6 +147,20 @@ export interface ObservedRec {
   fields: string | null;
   /** Ordering key. */
   seq: number;
+}
+
+/** A process event under construction. */
+export interface ProcessEventRec {
+  /** Time (ns). */
+  ts: bigint;
+  /** `fork`, `exec` or `exit`. */
+  kind: ProcessEventKind;
+  /** The process (the parent for a fork). */
+  pid: number;
+  /** The child of a fork. */
+  child_pid: number | null;
+  /** The mm the event is about. */
+  mm: MmLike;
 }
 
 /** Sources of requests, by class, in order of preference within the class. */
@@ -231,6 +248,7 @@ export class CanonicalBuilder {
   #requests: RequestRec[] = [];
   #observed: ObservedRec[] = [];
   #faults: FaultRow[] = [];
+  #process: ProcessEventRec[] = [];
   #seq = 0;
   #submission = 0;
   /** PASID -> owning mm (latest bind). */
@@ -493,6 +511,15 @@ export class CanonicalBuilder {
     this.#faults.push(f);
   }
 
+  /**
+   * Adds a process lifecycle event.
+   *
+   * @param e the event
+   */
+  processEvent(e: ProcessEventRec): void {
+    this.#process.push(e);
+  }
+
   /** Requests recorded so far (read-only view for the normalizer's final filtering). */
   get requestRecs(): readonly RequestRec[] {
     return this.#requests;
@@ -583,7 +610,23 @@ export class CanonicalBuilder {
       };
     });
     const faults = [...this.#faults].sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : 0));
-    return { iommus, devices, bindings, requests, observed_commands, faults, statements };
+    const process_events: ProcessEventRow[] = this.#process.map((e) => ({
+      ts: e.ts,
+      kind: e.kind,
+      pid: e.pid,
+      child_pid: e.child_pid,
+      mm: mmId(e.mm),
+    }));
+    return {
+      iommus,
+      devices,
+      bindings,
+      requests,
+      observed_commands,
+      faults,
+      process_events,
+      statements,
+    };
   }
 }
 

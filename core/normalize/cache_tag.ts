@@ -16,10 +16,12 @@
  * The kernel assigns the IOTLB tag, then (for an ATS device) the DEVTLB tag, back to back on one
  * CPU. An IOTLB assign followed by a DEVTLB assign with the same (IOMMU, DID, PASID) is one
  * attach of the named device; an IOTLB assign followed by anything else is the attach of a
- * device the trace does not name (non-ATS), recorded with the placeholder device `?<iommu>`.
- * Unassign works the same way and closes the binding. A PASID'd tag with DID 1
- * (`FLPT_DEFAULT_DID`, the SVA domain id) is an SVA binding: its mm is the binding task's current
- * mm. Other tags (DMA domains, PASID 0) are bindings without an mm. Nesting tags are counted only.
+ * device the trace does not name (non-ATS), recorded with a placeholder device `?<iommu>#<n>`
+ * (one per attach, so devices are not merged; an unassign closes the oldest one of that
+ * (IOMMU, DID, PASID)). Unassign works the same way and closes the binding. A PASID'd tag with
+ * DID 1 (`FLPT_DEFAULT_DID`, the SVA domain id) is an SVA binding: its mm is the binding task's
+ * current mm. Tags of PASID 0 (`IOMMU_NO_PASID`: DMA domains) are DMA-API bindings, with neither
+ * mm nor PASID; other PASID'd domains have a PASID but no mm. Nesting tags are counted only.
  * A DEVTLB flush for a (device, PASID) with no open binding records a binding made before the
  * trace started (`from_ts` null).
  *
@@ -65,6 +67,8 @@ export class CacheTagDecoder {
   #mm: MmTracker;
   #pending = new Map<string, Pending>();
   #groups = new Map<string, FlushGroup>();
+  #unnamedOpen = new Map<string, string[]>();
+  #unnamedSeq = 0;
   /** Flush events seen per PASID class. */
   dmaFlushes = 0;
   /** Requests made. */
@@ -161,7 +165,7 @@ export class CacheTagDecoder {
       mm: sva ? this.#mm.of(pid) : null,
       pid: sva ? pid : null,
       comm: sva ? comm : null,
-      pasid,
+      pasid: pasid === 0 ? null : pasid,
       device,
       iommu,
       domain_id: did,
@@ -182,7 +186,7 @@ export class CacheTagDecoder {
     pasid: number,
   ): void {
     const sva = this.#sva(did, pasid);
-    this.#b.closeBinding(device, pasid, ts, {
+    this.#b.closeBinding(device, pasid === 0 ? null : pasid, ts, {
       mm: sva ? (this.#b.pasidOwner.get(pasid) ?? this.#mm.of(pid)) : null,
       pid: sva ? pid : null,
       comm: sva ? comm : null,
@@ -193,11 +197,18 @@ export class CacheTagDecoder {
   }
 
   #unnamed(p: Pending): void {
-    const placeholder = `?${p.iommu}`;
+    const key = `${p.iommu}|${p.did}|${p.pasid}`;
     if (p.kind === "assign") {
-      this.#open(placeholder, p.ts, p.pid, p.comm, p.iommu, p.did, p.pasid);
+      const name = `?${p.iommu}#${++this.#unnamedSeq}`;
+      this.#unnamedOpen.set(key, [...(this.#unnamedOpen.get(key) ?? []), name]);
+      this.#open(name, p.ts, p.pid, p.comm, p.iommu, p.did, p.pasid);
       this.#b.count("unnamed_bindings");
-    } else this.#close(placeholder, p.ts, p.pid, p.comm, p.iommu, p.did, p.pasid);
+      return;
+    }
+    const open = this.#unnamedOpen.get(key);
+    const name = open?.shift() ?? `?${p.iommu}#${++this.#unnamedSeq}`;
+    if (open && open.length === 0) this.#unnamedOpen.delete(key);
+    this.#close(name, p.ts, p.pid, p.comm, p.iommu, p.did, p.pasid);
   }
 
   /**
@@ -230,13 +241,14 @@ export class CacheTagDecoder {
       const device = this.#b.deviceByName(dev, iommu, "trace");
       device.ats = true;
       if (pasid !== 0) device.pasid = true;
-      if (!this.#b.openBindingOf(device, pasid)) {
+      const bpasid = pasid === 0 ? null : pasid;
+      if (!this.#b.openBindingOf(device, bpasid)) {
         const sva = this.#sva(did, pasid);
         this.#b.openBinding({
           mm: sva ? (this.#b.pasidOwner.get(pasid) ?? null) : null,
           pid: null,
           comm: null,
-          pasid,
+          pasid: bpasid,
           device,
           iommu,
           domain_id: did,

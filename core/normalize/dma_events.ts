@@ -1,6 +1,8 @@
 /**
- * The `dma:*` tracepoints (Linux 6.8+): DMA-API unmaps, each one request on the device's IOVA
- * space, with the mm column set to `dma:<device>`.
+ * The `dma:*` tracepoints (Linux 6.8+): DMA-API unmaps, each one request on the IOVA space, with
+ * neither mm nor PASID (the replay core's DMA requests: they reach the DMA-API bindings). The
+ * request row has no device column, so which device unmapped is not carried (the device itself
+ * is recorded in `devices`).
  *
  * - `dma_unmap_page` (6.8 - 6.17), `dma_unmap_phys` (6.18+), `dma_unmap_resource`:
  *   `device, addr, size` -> `[addr, addr + size)`.
@@ -112,7 +114,7 @@ export class DmaEventDecoder {
     this.#b.request({
       ts: ev.ts,
       cpu: ev.cpu,
-      mm: `dma:${device}`,
+      mm: null,
       pid: ev.pid,
       pasid: null,
       start,

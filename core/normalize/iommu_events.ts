@@ -1,9 +1,13 @@
 /**
  * The generic `iommu:*` tracepoints.
  *
- * - `add_device_to_group` / `remove_device_from_group` (`gid`, `device`),
- *   `attach_device_to_domain`, and `detach_device_from_domain` (before 6.3) (`device`): the
- *   device exists behind an IOMMU. The attach event carries no domain, DID or PASID.
+ * - `add_device_to_group` / `remove_device_from_group` (`gid`, `device`): the device exists
+ *   behind an IOMMU.
+ * - `attach_device_to_domain` and `detach_device_from_domain` (before 6.3) (`device`): a DMA-API
+ *   binding (no mm, no PASID) from the attach until the next attach of that device (a domain
+ *   change) or its detach. The event carries no domain, type, DID or PASID, so identity and
+ *   blocking domains are included; when cache tags already opened the device's DMA binding, the
+ *   attach event adds nothing.
  * - `map` (`iova`, `paddr`, `size`): counted only. `unmap` (`iova`, `size`, `unmapped_size`): an
  *   IOVA range that needs invalidating. Older kernels print these without the `- end` part; the
  *   fields are the same, so both print forms decode alike.
@@ -57,14 +61,35 @@ export class IommuEventDecoder {
     switch (ev.event) {
       case "add_device_to_group":
       case "remove_device_from_group":
-      case "attach_device_to_domain":
-      case "detach_device_from_domain":
         this.#b.deviceByName(str(site, ev, ["device"]), null, "trace");
-        if (ev.event === "add_device_to_group") {
-          int(site, ev, ["gid"]);
-          this.#b.count("group_events");
+        int(site, ev, ["gid"]);
+        this.#b.count("group_events");
+        return;
+      case "attach_device_to_domain":
+      case "detach_device_from_domain": {
+        const d = this.#b.deviceByName(str(site, ev, ["device"]), null, "trace");
+        const open = this.#b.openBindingOf(d, null);
+        const mine = open !== undefined && open.source === "attach_device_to_domain";
+        if (mine || (open && ev.event === "detach_device_from_domain")) {
+          this.#b.closeBinding(d, null, ev.ts, open!);
+        }
+        if (ev.event === "attach_device_to_domain" && (!open || mine)) {
+          this.#b.openBinding({
+            mm: null,
+            pid: null,
+            comm: null,
+            pasid: null,
+            device: d,
+            iommu: null,
+            domain_id: null,
+            from_ts: ev.ts,
+            to_ts: null,
+            source: "attach_device_to_domain",
+          });
+          this.#b.count("attach_bindings");
         }
         return;
+      }
       case "map":
         this.maps++;
         return;

@@ -15,6 +15,10 @@
  * in-flight submissions, live scatterlist mappings), not by the trace length. What the trace
  * cannot tell stays null; `statements` say what the trace supports and which inference was used.
  *
+ * Process events (for the replay checks): `fork` for `task_newtask` without `CLONE_VM` (threads are
+ * not forks; a `sched_process_fork` alone is not reported), `exec` with the new mm, `exit` once
+ * per mm at its `exit_mmap` or at a `sched_process_exit` with `group_dead` (6.16+).
+ *
  * Request sources, one kernel invalidation = one request:
  * - SVA (PASID) requests use the best source present, in this order: the mmu-notifier probe
  *   (`mmu_notifier`, exact mm ranges), cache tags (`cache_tag_flush_range`, `_all`, `_np`;
@@ -39,7 +43,7 @@ import { CacheTagDecoder } from "./cache_tag.ts";
 import { DmaEventDecoder } from "./dma_events.ts";
 import { type EventSite, hex, int, optInt, str, u64 } from "./fields.ts";
 import { IommuEventDecoder } from "./iommu_events.ts";
-import { type MmRef, MmTracker } from "./mm_tracker.ts";
+import { CLONE_VM, type MmRef, MmTracker } from "./mm_tracker.ts";
 import { indexProbes, ProbeEventDecoder } from "./probe_events.ts";
 import { onPrqReport } from "./prq_report.ts";
 import { QiSubmitDecoder } from "./qi_submit.ts";
@@ -162,6 +166,7 @@ export class Normalizer {
   #malformed = new Map<string, number>();
   #topoComm = new Map<string, { pasid: number | null; devices: string[]; bound: Set<MmRef> }>();
   #finished = false;
+  #exited = new WeakSet<MmRef>();
 
   /**
    * Creates a normalizer.
@@ -331,15 +336,28 @@ export class Normalizer {
       case "dma":
         this.#dma.onEvent(site, ev, cpuKey);
         return;
-      case "task":
-        this.#mm.newTask(ev.pid, int(site, ev, ["pid"]), u64(site, ev, ["clone_flags"]));
+      case "task": {
+        const child = int(site, ev, ["pid"]);
+        const flags = u64(site, ev, ["clone_flags"]);
+        this.#mm.newTask(ev.pid, child, flags);
+        if ((flags & CLONE_VM) === 0n) {
+          this.#b.processEvent({
+            ts: ev.ts,
+            kind: "fork",
+            pid: ev.pid,
+            child_pid: child,
+            mm: this.#mm.of(ev.pid),
+          });
+        }
         return;
+      }
       case "sched":
         this.#sched(site, ev);
         return;
       case "mmap": {
         const mm = this.#mm.exitMmap(ev.pid, hex(u64(site, ev, ["mm"])), ev.ts);
         this.#b.closeBindingsOfMm(mm, ev.ts, "topology");
+        this.#exit(ev.ts, ev.pid, mm);
         return;
       }
       case "syscalls":
@@ -357,18 +375,29 @@ export class Normalizer {
         return;
       case "sched_process_exec": {
         const pid = int(site, ev, ["pid"]);
-        this.#mm.exec(pid, optInt(site, ev, ["old_pid"]) ?? pid);
+        const mm = this.#mm.exec(pid, optInt(site, ev, ["old_pid"]) ?? pid);
+        this.#b.processEvent({ ts: ev.ts, kind: "exec", pid, child_pid: null, mm });
         if (this.#topoComm.size > 0) this.#bindByComm({ ...ev, pid });
         return;
       }
-      case "sched_process_exit":
-        int(site, ev, ["pid"]);
+      case "sched_process_exit": {
+        const pid = int(site, ev, ["pid"]);
+        // group_dead (6.16+): the last thread left, the mm goes away; older kernels: exit_mmap only
+        if (optInt(site, ev, ["group_dead"]) === 1) this.#exit(ev.ts, pid, this.#mm.of(pid));
         return;
+      }
       case "sched_process_free":
         this.#mm.free(int(site, ev, ["pid"]));
         str(site, ev, ["comm"]);
         return;
     }
+  }
+
+  /** One `exit` process event per mm (exit_mmap and a group-dead exit may both report it). */
+  #exit(ts: bigint, pid: number, mm: MmRef): void {
+    if (this.#exited.has(mm)) return;
+    this.#exited.add(mm);
+    this.#b.processEvent({ ts, kind: "exit", pid, child_pid: null, mm });
   }
 
   /**
@@ -418,7 +447,14 @@ export class Normalizer {
       s.push(
         `${
           c("unnamed_bindings")
-        } IOTLB-only cache-tag attaches name no device (non-ATS): device shown as ?<iommu>`,
+        } IOTLB-only cache-tag attaches name no device (non-ATS): device shown as ?<iommu>#<n>`,
+      );
+    }
+    if (c("attach_bindings") > 0) {
+      s.push(
+        `${
+          c("attach_bindings")
+        } DMA-API bindings from iommu:attach_device_to_domain (domain type unknown)`,
       );
     }
     if (c("bindings_before_trace") > 0) {
@@ -457,7 +493,9 @@ export class Normalizer {
       s.push(`${c("what_if_events")} syscall/tlb_flush events not used as requests (what-if off)`);
     }
     if (present.has("dma_unmap")) {
-      s.push("DMA requests from dma:* unmap events (mm = dma:<device>)");
+      s.push(
+        "DMA requests from dma:* unmap events (no mm, no PASID; the unmapping device is not in the row)",
+      );
     }
     if (present.has("iommu_unmap")) {
       s.push("iommu:unmap events without a DMA event are requests with no device");

@@ -46,7 +46,7 @@ Deno.test("DMA: iommu:unmap inside dma_unmap is one request; a lone iommu:unmap 
       request_id: 0,
       ts: 200n,
       cpu: 0,
-      mm: "dma:0000:03:00.0",
+      mm: null,
       pid: 10,
       pasid: null,
       start: 0xfff00000n,
@@ -71,7 +71,9 @@ Deno.test("DMA: iommu:unmap inside dma_unmap is one request; a lone iommu:unmap 
     },
   ]);
   assert.deepEqual(t.devices.map((d) => [d.device, d.sid]), [["0000:03:00.0", 0x300]]);
-  assert.ok(t.statements.includes("DMA requests from dma:* unmap events (mm = dma:<device>)"));
+  assert.ok(t.statements.includes(
+    "DMA requests from dma:* unmap events (no mm, no PASID; the unmapping device is not in the row)",
+  ));
 });
 
 Deno.test("DMA: scatterlist unmaps take their IOVA ranges from the matching map", () => {
@@ -199,7 +201,7 @@ Deno.test("cache tags: non-ATS attach, binding before the trace, 6.17 full range
       pid: 77,
       comm: "app",
       pasid: 3,
-      device: "?dmar0",
+      device: "?dmar0#1",
       iommu: "dmar0",
       domain_id: 1,
       from_ts: 100n,
@@ -225,7 +227,7 @@ Deno.test("cache tags: non-ATS attach, binding before the trace, 6.17 full range
   ]);
   assert.ok(
     t.statements.includes(
-      "1 IOTLB-only cache-tag attaches name no device (non-ATS): device shown as ?<iommu>",
+      "1 IOTLB-only cache-tag attaches name no device (non-ATS): device shown as ?<iommu>#<n>",
     ),
   );
   assert.ok(t.statements.includes("1 bindings existed before the trace started (from_ts null)"));
@@ -386,4 +388,45 @@ Deno.test("probe domain pointers carry the mm to events that fetch only the doma
     ["dev@0xffff0000aa00", "0xffff777", 4, 5, "set_dev_pasid"],
     ["0000:02:00.0", "0xffff777", 4, 6, "set_dev_pasid"],
   ]);
+});
+
+Deno.test("DMA-API bindings: cache tags of PASID 0 and iommu attach/detach events", () => {
+  clock = 0n;
+  const t = normalize([
+    // 6.10+: a paging domain (DID 9) attached to a device: IOTLB + DEVTLB tags of PASID 0
+    ev("intel_iommu", "cache_tag_assign", {
+      iommu: "dmar0",
+      dev: "dmar0",
+      type: 0,
+      domain_id: 9,
+      pasid: 0,
+      users: 1,
+    }),
+    ev("intel_iommu", "cache_tag_assign", {
+      iommu: "dmar0",
+      dev: "0000:03:00.0",
+      type: 1,
+      domain_id: 9,
+      pasid: 0,
+      users: 1,
+    }),
+    ev("iommu", "attach_device_to_domain", { device: "0000:03:00.0" }),
+    // pre-6.3 style: attach, re-attach (domain change), detach of another device
+    ev("iommu", "attach_device_to_domain", { device: "0000:04:00.0" }),
+    ev("iommu", "attach_device_to_domain", { device: "0000:04:00.0" }),
+    ev("iommu", "detach_device_from_domain", { device: "0000:04:00.0" }),
+  ]);
+  assert.deepEqual(
+    t.bindings.map((b) => [b.device, b.mm, b.pasid, b.domain_id, b.from_ts, b.to_ts, b.source]),
+    [
+      ["0000:03:00.0", null, null, 9, 200n, null, "cache_tag"],
+      ["0000:04:00.0", null, null, null, 400n, 500n, "attach_device_to_domain"],
+      ["0000:04:00.0", null, null, null, 500n, 600n, "attach_device_to_domain"],
+    ],
+  );
+  assert.ok(
+    t.statements.includes(
+      "2 DMA-API bindings from iommu:attach_device_to_domain (domain type unknown)",
+    ),
+  );
 });

@@ -36,7 +36,8 @@
  * hardware was asked to drop, not the exact mm range, and the source is `qi_submit`; the
  * normalizer keeps these only when the trace has no better source (cache tags, mmu-notifier probe).
  * Not requests: the PASID teardown (`pc_inv` followed by p_iotlb / p_dev_tlb of that PASID, at
- * unbind or mm release) and the PRQ drain submission.
+ * unbind or mm release) and the PRQ drain submission. Their rows carry `ctx=teardown` /
+ * `ctx=prq_drain` in `fields`, so consumers can tell them from request-driven invalidations.
  *
  * ## Bindings from descriptors (when there are no cache tags and no bind probes)
  *
@@ -282,7 +283,8 @@ export class QiSubmitDecoder {
   #emit(cpuKey: string, it: Item, sub: number, drain: boolean): void {
     const d = it.desc;
     const b = this.#b;
-    const teardown = this.#teardownStep(cpuKey, d) || drain;
+    const inTeardown = this.#teardownStep(cpuKey, d);
+    const teardown = inTeardown || drain;
     let device = null;
     if (
       d.sid !== null && (d.type === 3 || d.type === 8 || d.type === 9 ||
@@ -332,7 +334,8 @@ export class QiSubmitDecoder {
       size: d.size,
       granularity: d.granularity,
       raw: d.raw,
-      fields: vtdFieldsText(d),
+      fields: [vtdFieldsText(d), drain ? "ctx=prq_drain" : inTeardown ? "ctx=teardown" : null]
+        .filter((x) => x !== null).join(" ") || null,
     });
     if (teardown) this.#groups.delete(cpuKey);
     else this.#request(cpuKey, it);

@@ -56,6 +56,15 @@ Deno.test("fork and exec, what-if with a topology: thread shares the mm, fork an
     r(4, 800, 0, A, 2000, 5, 0n, 0x8000n, 8n, "tlb_flush"),
     r(5, 900, 0, A, 2000, 5, 0n, (1n << 64n) - 1n, 1n << 52n, "tlb_flush", true),
   ]);
+  // process events for the replay checks: the thread is not a fork; exec's exit_mmap ends the
+  // child's first mm; 6.12 has no group_dead, so exits come from exit_mmap
+  assert.deepEqual(t.process_events, [
+    { ts: us(300), kind: "fork", pid: 2000, child_pid: 2002, mm: A },
+    { ts: us(600), kind: "exit", pid: 2002, child_pid: null, mm: CHILD },
+    { ts: us(610), kind: "exec", pid: 2002, child_pid: null, mm: HELPER },
+    { ts: us(1000), kind: "exit", pid: 2002, child_pid: null, mm: HELPER },
+    { ts: us(1200), kind: "exit", pid: 2000, child_pid: null, mm: A },
+  ]);
   assert.deepEqual(t.statements, [
     "bindings from the topology only (what-if)",
     "what-if mode: requests from syscall ranges and CPU TLB flushes (tlb_flush: page count only, no address)",

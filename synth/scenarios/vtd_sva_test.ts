@@ -134,6 +134,13 @@ Deno.test("6.9, 4 ATS devices, one mm: per-device submissions, requests from des
   assert.deepEqual(s.slice(32, 35), [["pc_inv"], ["p_iotlb_inv"], ["p_dev_tlb_inv"]]);
   assert.deepEqual(s[44], ["inv_wait", "p_iotlb_inv", "p_dev_tlb_inv"]);
   assert.deepEqual(s[47], ["inv_wait", "p_iotlb_inv", "p_dev_tlb_inv"]);
+  // teardown and drain rows are marked in `fields`
+  assert.equal(t.observed_commands[32]!.fields, "ctx=teardown");
+  assert.equal(t.observed_commands[33]!.fields, "am=0 ih=0 ctx=teardown");
+  assert.equal(
+    t.observed_commands[44]!.fields,
+    "if=0 sw=0 fn=1 pd=0 status_data=0x2 status_addr=0x0 ctx=prq_drain",
+  );
   // First two descriptors, every column: p_iotlb AM 1 at 0x7f0000000000 (8 KiB);
   // qw0 = PASID 2 << 32 | DID 1 << 16 | GRAN 3 << 4 | 6 = 0x200010036, qw1 = addr | AM 1
   assert.deepEqual(t.observed_commands[0], {
