@@ -73,14 +73,13 @@ export function ingestText(
   onProgress?: TextProgress,
 ): { info: TraceInfoRow; warnings: TraceWarning[] } {
   const reader = new FtraceTextReader(src, opts);
-  const targets = new Map<string, Target>();
+  const targets: Target[] = [];
   let n = 0;
   for (const e of reader.events()) {
-    const key = `${e.system}\0${e.event}`;
-    let tg = targets.get(key);
+    let tg = targets[e.type];
     if (!tg) {
       tg = targetFor(rt, e);
-      targets.set(key, tg);
+      targets[e.type] = tg;
     }
     const vals = tg.values;
     const names = tg.t.fieldNames;

@@ -33,7 +33,7 @@ import {
 import { type EventBody, parseEventBody } from "./event_body.ts";
 import { systemOfEvent } from "./event_systems.ts";
 import { decodeFlags, type FlagColumn, layoutForWidth, layoutFromLegend } from "./flags.ts";
-import { FormatResolver } from "./format_resolver.ts";
+import { FormatResolver, type KnownEvent } from "./format_resolver.ts";
 import { LineReader } from "./line_reader.ts";
 import { type DecodeHow, PayloadDecoder, type PayloadParserFactory } from "./payload_decoder.ts";
 import { splitKeyValues, splitSyscallArgs } from "./payload_fields.ts";
@@ -84,6 +84,8 @@ export interface TextEvent {
   buffer: string;
   system: string;
   event: string;
+  /** Dense id of `system:event` within this text (0, 1, ...), for per-type lookups. */
+  type: number;
   /** The event's format when known (its fields are typed in `values`), else null. */
   format: EventFormat | null;
   /** Field values: typed for a known format, `key=value` strings otherwise. */
@@ -102,6 +104,7 @@ export interface TextEvent {
 export interface TextStats {
   lines: number;
   events: number;
+  /** Event types seen (`system:event`). */
   eventTypes: Set<string>;
   unparsed: number;
   unparsedLines: number[];
@@ -123,7 +126,15 @@ export interface TextStats {
   shapes: Set<ContextShape | "nocontext">;
   buffers: Set<string>;
   maxCpu: number;
-  how: Map<string, number>;
+  /** Events by how their fields were found. */
+  how: Record<DecodeHow | "text", number>;
+}
+
+/** An event type of this text. */
+interface EventType {
+  id: number;
+  system: string;
+  known: KnownEvent | null;
 }
 
 const INSTANCE = /^([^\s:]{1,64}): /;
@@ -179,7 +190,7 @@ export class FtraceTextReader {
     shapes: new Set(),
     buffers: new Set(),
     maxCpu: -1,
-    how: new Map(),
+    how: { print_fmt: 0, raw_fields: 0, plugin: 0, syscall: 0, partial: 0, none: 0, text: 0 },
   };
   private readonly lines: LineReader;
   private readonly resolver: FormatResolver;
@@ -193,6 +204,7 @@ export class FtraceTextReader {
   private legendLayout: FlagColumn[] | null = null;
   private legendSeen = 0;
   private done = false;
+  private readonly types = new Map<string, EventType>();
 
   /**
    * @param src the text file
@@ -248,13 +260,14 @@ export class FtraceTextReader {
         continue;
       }
       if (isBlank(line)) continue;
-      if (readMetaLine(line, h, this.report)) continue;
+      // Event lines first (the common case); no bookkeeping line parses as an event.
       const ev = this.eventOf(line, lr.lineNo);
       if (ev) {
         st.events++;
         yield ev;
         continue;
       }
+      if (readMetaLine(line, h, this.report)) continue;
       st.unparsed++;
       note(st.unparsedLines, lr.lineNo);
       if (st.events === 0 && st.unparsed >= this.maxGarbage) {
@@ -296,6 +309,25 @@ export class FtraceTextReader {
       this.layouts.set(width, l);
     }
     return l;
+  }
+
+  /** The type of a body's event, created on first sight (system, known format, dense id). */
+  private typeOf(body: EventBody, idOnly: boolean): EventType {
+    const key = body.kind === "function" ? "\0function" : body.name;
+    let t = this.types.get(key);
+    if (t) return t;
+    const known = idOnly || body.kind === "function" ? null : this.resolver.lookup(body.name);
+    const system = idOnly
+      ? "unknown"
+      : known
+      ? known.system
+      : body.kind === "syscall_enter" || body.kind === "syscall_exit"
+      ? "syscalls"
+      : systemOfEvent(body.name);
+    t = { id: this.types.size, system, known };
+    this.types.set(key, t);
+    this.stats.eventTypes.add(`${system}:${body.name}`);
+    return t;
   }
 
   private eventOf(line: string, lineNo: number): TextEvent | null {
@@ -387,20 +419,17 @@ export class FtraceTextReader {
     }
     st.buffers.add(buffer);
     // Event and fields.
-    let system: string;
     let format: EventFormat | null = null;
     let values: Record<string, FieldValue>;
     let keys: readonly string[] = [];
     let how: DecodeHow | "text" = "text";
-    const known = idOnly === null && body.kind !== "function"
-      ? this.resolver.lookup(body.name)
-      : null;
+    const ty = this.typeOf(body, idOnly !== null);
+    const known = ty.known;
+    const system = ty.system;
     if (idOnly !== null) {
       st.idOnly++;
-      system = "unknown";
       values = {};
     } else if (known) {
-      system = known.system;
       format = known.formats[0]!;
       let best = this.decoder.decode(format, body.kind, body.payload);
       for (
@@ -418,9 +447,6 @@ export class FtraceTextReader {
         note(st.payloadMismatchLines, lineNo);
       } else if (how === "partial") st.payloadPartial++;
     } else {
-      system = body.kind === "syscall_enter" || body.kind === "syscall_exit"
-        ? "syscalls"
-        : systemOfEvent(body.name);
       values = {};
       if (body.kind === "syscall_enter") {
         const kv = splitSyscallArgs(body.payload) ?? { keys: [], values: [] };
@@ -443,8 +469,7 @@ export class FtraceTextReader {
         for (let i = 0; i < kv.keys.length; i++) values[kv.keys[i]!] = kv.values[i]!;
       }
     }
-    st.how.set(how, (st.how.get(how) ?? 0) + 1);
-    st.eventTypes.add(`${system}:${body.name}`);
+    st.how[how]++;
     return {
       ts,
       cpu,
@@ -456,6 +481,7 @@ export class FtraceTextReader {
       buffer,
       system,
       event: body.name,
+      type: ty.id,
       format,
       values,
       keys,
