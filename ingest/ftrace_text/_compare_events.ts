@@ -35,8 +35,11 @@ export interface CompareOptions {
 
 /** Result of a comparison. */
 export interface CompareResult {
+  /** Event pairs compared. */
   compared: number;
+  /** Field values compared. */
   fieldsCompared: number;
+  /** The first mismatches (at most 30). */
   mismatches: string[];
 }
 

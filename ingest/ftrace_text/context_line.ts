@@ -26,11 +26,15 @@ export type ContextShape = "default" | "latency" | "verbose" | "raw" | "hex";
 
 /** A parsed line context (reused between lines by the reader). */
 export interface LineContext {
+  /** Which shape matched. */
   shape: ContextShape;
+  /** Command name. */
   comm: string;
+  /** Process id. */
   pid: number;
   /** Thread group id when `record-tgid` printed it (null when not printed or `-------`). */
   tgid: number | null;
+  /** CPU. */
   cpu: number;
   /** Flag characters as printed, or null when the line has none. */
   flagsText: string | null;

@@ -17,6 +17,7 @@ export type BodyKind = "event" | "syscall_enter" | "syscall_exit" | "function";
 
 /** A classified body. */
 export interface EventBody {
+  /** The form of the body. */
   kind: BodyKind;
   /** Event name (`tlb_flush`, `sys_enter_munmap`, `function`). */
   name: string;

@@ -20,7 +20,9 @@ import {
 
 /** An event with a known format. */
 export interface KnownEvent {
+  /** Trace system. */
   system: string;
+  /** Event name. */
   name: string;
   /** The format to use first, then alternates (other kernel versions' variants), newest first. */
   formats: EventFormat[];
@@ -97,6 +99,8 @@ export class FormatResolver {
   note: string | null = null;
 
   /**
+   * A resolver over the bundle of one kernel version.
+   *
    * @param opts `kernel`: release whose bundle to use (null: newest); `formats`: formats that
    *   take precedence over the bundle
    */

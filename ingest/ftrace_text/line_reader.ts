@@ -71,6 +71,8 @@ export class LineReader {
   private skipping = false;
 
   /**
+   * A reader positioned before the first line.
+   *
    * @param src the file
    * @param opts chunk size, line cap
    */

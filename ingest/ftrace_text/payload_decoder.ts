@@ -39,7 +39,9 @@ export type DecodeHow = "print_fmt" | "raw_fields" | "plugin" | "syscall" | "par
 
 /** A decoded payload. */
 export interface DecodedPayload {
+  /** Values by field name (fields not found are absent). */
   values: Record<string, FieldValue>;
+  /** Which strategy found them. */
   how: DecodeHow;
 }
 
@@ -114,6 +116,8 @@ export class PayloadDecoder {
   private readonly strategies: { how: DecodeHow; run: Strategy }[];
 
   /**
+   * A decoder with no strategy remembered yet.
+   *
    * @param factory print-format inverter (null: print formats are not used)
    */
   constructor(private readonly factory: PayloadParserFactory | null) {

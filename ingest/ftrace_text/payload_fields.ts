@@ -14,7 +14,9 @@ import type { EventFormat, FieldFormat } from "../format/types.ts";
 
 /** Keys and raw value texts, in payload order. */
 export interface KeyValues {
+  /** Keys, in payload order. */
   keys: string[];
+  /** Value texts, one per key. */
   values: string[];
 }
 

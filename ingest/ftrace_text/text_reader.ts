@@ -71,18 +71,23 @@ export interface FtraceTextOptions {
 export interface TextEvent {
   /** ns (rounded to the printed precision), a raw count, or ns since the buffer start. */
   ts: bigint;
+  /** CPU (0 when the line has no context). */
   cpu: number;
   /** -1 when the line has no context (`nocontext-info`). */
   pid: number;
   /** Thread group id when printed (`record-tgid`), else null. */
   tgid: number | null;
+  /** Command name as printed (truncated to 8 characters in latency formats). */
   comm: string;
   /** `common_flags` decoded from the flag column, null when not printed. */
   flags: number | null;
   /** `common_preempt_count`, null when not printed. */
   preempt: number | null;
+  /** Buffer (instance) name, `""` for the top-level buffer. */
   buffer: string;
+  /** Trace system (from the format, or judged from the name). */
   system: string;
+  /** Event name. */
   event: string;
   /** Dense id of `system:event` within this text (0, 1, ...), for per-type lookups. */
   type: number;
@@ -102,14 +107,19 @@ export interface TextEvent {
 
 /** Counters of a read. */
 export interface TextStats {
+  /** Lines read. */
   lines: number;
+  /** Events read. */
   events: number;
   /** Event types seen (`system:event`). */
   eventTypes: Set<string>;
+  /** Lines that matched nothing (overlong lines included). */
   unparsed: number;
+  /** Line numbers of the first unparsed lines. */
   unparsedLines: number[];
   /** Known-format events whose payload matched no decoding (fields null). */
   payloadMismatch: number;
+  /** Line numbers of the first mismatches. */
   payloadMismatchLines: number[];
   /** Known-format events decoded only partly. */
   payloadPartial: number;
@@ -117,14 +127,21 @@ export interface TextStats {
   badFlags: number;
   /** Raw/hex option events known only by their type id. */
   idOnly: number;
+  /** Events with a nanosecond-clock timestamp. */
   nsTimestamps: number;
+  /** Events with a raw count (non-ns clock). */
   rawTimestamps: number;
+  /** Events timed from the buffer start (kernel latency-format). */
   relativeTimestamps: number;
   /** Smallest number of fraction digits among ns timestamps (6: µs text, 9: ns text). */
   minDigits: number;
+  /** Events printed without context. */
   noContext: number;
+  /** Line shapes seen. */
   shapes: Set<ContextShape | "nocontext">;
+  /** Buffer names seen. */
   buffers: Set<string>;
+  /** Highest CPU number seen (-1: none). */
   maxCpu: number;
   /** Events by how their fields were found. */
   how: Record<DecodeHow | "text", number>;
@@ -207,6 +224,8 @@ export class FtraceTextReader {
   private readonly types = new Map<string, EventType>();
 
   /**
+   * A reader positioned before the first line.
+   *
    * @param src the text file
    * @param opts flavor, formats, limits
    */
