@@ -15,6 +15,7 @@ import { type FileSource, openFileSource } from "./file_source.ts";
 import { sniffFormat, type TraceFormat } from "./sniff.ts";
 import { ingestTraceDat } from "./tracedat/tracedat_ingest.ts";
 import { PERF_INGESTERS } from "./perf/register.ts";
+import { TEXT_INGESTERS } from "./ftrace_text/register.ts";
 
 /** A reader of one input format into raw tables. */
 export type SourceIngester = (
@@ -28,6 +29,7 @@ export type SourceIngester = (
 const INGESTERS = new Map<TraceFormat, SourceIngester>([
   ["tracedat", ingestTraceDat],
   ...PERF_INGESTERS,
+  ...TEXT_INGESTERS,
 ]);
 
 /**

@@ -135,7 +135,7 @@ Deno.test("text fixtures: kernel header facts and tgid column", () => {
   assert(lat.warnings.some((w) => w.code === "relative_timestamps"));
 });
 
-function ingestAll(run: (rt: RawTables) => void) {
+async function ingestAll(run: (rt: RawTables) => void | Promise<unknown>) {
   const streams = new Map<string, Uint8Array[]>();
   const rt = new RawTables({
     write(s, t, ipc) {
@@ -145,7 +145,7 @@ function ingestAll(run: (rt: RawTables) => void) {
       else streams.set(k, [ipc]);
     },
   });
-  run(rt);
+  await run(rt);
   rt.finish();
   const tables = new Map<string, Table>();
   for (const [k, l] of streams) {
@@ -155,16 +155,16 @@ function ingestAll(run: (rt: RawTables) => void) {
   return tables;
 }
 
-Deno.test("text fixtures: text rows land in the same typed columns as trace.dat rows", () => {
-  const fromDat = ingestAll((rt) => {
+Deno.test("text fixtures: text rows land in the same typed columns as trace.dat rows", async () => {
+  const fromDat = await ingestAll(async (rt) => {
     const src = openFileSource(`${dir}small_text.dat`);
     try {
-      ingestTraceDat(src, rt);
+      await ingestTraceDat(src, rt);
     } finally {
       src.close();
     }
   });
-  const fromText = ingestAll((rt) => {
+  const fromText = await ingestAll((rt) => {
     const src = openFileSource(`${dir}report_nsec.txt`);
     try {
       ingestText(src, rt, { flavor: "report", payloadParser: defaultPayloadParser("report") });
