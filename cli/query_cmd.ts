@@ -49,7 +49,7 @@ export async function queryCommand(args: string[]): Promise<number> {
     const out = typeof p.values.out === "string" ? p.values.out : null;
     if (out) {
       const kind = out.endsWith(".parquet") ? "parquet" : out.endsWith(".json") ? "json" : "csv";
-      await ds.engine.exportQuery(sql, out, kind);
+      await ds.engine.exportTable(sql, out, kind);
       return 0;
     }
     const text = p.values.json ? await ds.engine.queryJSON(sql) : await ds.engine.queryCSV(sql);
