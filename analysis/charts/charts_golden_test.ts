@@ -46,6 +46,12 @@ Deno.test("per-IOMMU/device heatmap", async () => {
   // 8 cells, each labelled with its command count.
   assert.equal(svg.match(/<path aria-label="policy: /g)?.length, 8);
   assert.match(svg, /policy: per-device; IOMMU · device: dmar0 · 0000:00:01.0; commands: 3;/);
+  // The darkest cell's label is white, a light cell's black.
+  assert.match(svg, /commands: 3; [^"]*" [^>]*fill="white">3<\/text>/);
+  assert.match(
+    svg,
+    /policy: per-iommu; IOMMU · device: dmar1 · \(none\); commands: 1; [^"]*" [^>]*fill="black">1<\/text>/,
+  );
   await assertGolden("iommu_device_heatmap.svg", svg);
 });
 

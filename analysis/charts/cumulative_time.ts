@@ -27,7 +27,7 @@ export function cumulativeTimeChart(r: QueryResult, options: ChartOptions = {}):
     height: 280,
     data: { values: rows },
     params: [{ name: "pick", select: { type: "point", fields: ["policy"] }, bind: "legend" }],
-    mark: { type: "line", point: true, interpolate: "monotone" },
+    mark: { type: "line", point: true },
     encoding: {
       x: {
         field: "t_ns",

@@ -6,7 +6,7 @@
  */
 import type { TopLevelSpec } from "vega-lite";
 import type { QueryResult } from "../engine.ts";
-import { chartRows, VEGA_LITE_SCHEMA } from "./chart_data.ts";
+import { type ChartRow, chartRows, VEGA_LITE_SCHEMA } from "./chart_data.ts";
 import type { ChartOptions } from "./policy_comparison.ts";
 
 /**
@@ -18,12 +18,14 @@ import type { ChartOptions } from "./policy_comparison.ts";
  * @throws {UsageError} when a needed column is missing
  */
 export function iommuDeviceHeatmap(r: QueryResult, options: ChartOptions = {}): TopLevelSpec {
-  const rows = chartRows("per-IOMMU/device heatmap", r, [
+  const rows: ChartRow[] = chartRows("per-IOMMU/device heatmap", r, [
     "policy",
     "iommu",
     "device",
     "commands",
   ]).map((row) => ({ ...row, target: `${row.iommu} · ${row.device}` }));
+  // Labels on the darker half of the colour scale are drawn in white.
+  const half = Math.max(0, ...rows.map((x) => Number(x.commands))) / 2;
   return {
     $schema: VEGA_LITE_SCHEMA,
     title: options.title ?? "Invalidation commands per IOMMU and device",
@@ -54,7 +56,13 @@ export function iommuDeviceHeatmap(r: QueryResult, options: ChartOptions = {}): 
       },
       {
         mark: { type: "text", fontSize: 11 },
-        encoding: { text: { field: "commands", type: "quantitative", format: "," } },
+        encoding: {
+          text: { field: "commands", type: "quantitative", format: "," },
+          color: {
+            condition: { test: `datum.commands > ${half}`, value: "white" },
+            value: "black",
+          },
+        },
       },
     ],
   };
