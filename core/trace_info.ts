@@ -72,3 +72,58 @@ export const TRACE_INFO_TABLE: TableSpec = defineTable({
     { name: "warnings", type: "u32", doc: "warnings raised while reading" },
   ],
 });
+
+/**
+ * Declaration of `main.events`, the time-ordered index of every event (written by ingest's raw
+ * table builder; a test checks the written schema against this declaration).
+ */
+export const EVENTS_TABLE: TableSpec = defineTable({
+  schema: "main",
+  name: "events",
+  doc: "One row per event of the trace, in time order (ties: top buffer, then lower CPU).",
+  columns: [
+    {
+      name: "ts",
+      type: "i64",
+      doc: "timestamp (ns after trace-cmd's corrections; raw counts for non-ns clocks)",
+    },
+    { name: "cpu", type: "u32", doc: "CPU" },
+    { name: "pid", type: "i32", doc: "common_pid" },
+    { name: "comm", type: "utf8", doc: "command name of pid (saved cmdlines / COMM records)" },
+    { name: "system", type: "utf8", doc: "trace system (DuckDB schema of the event's table)" },
+    { name: "event", type: "utf8", doc: "event name (table name)" },
+    { name: "buffer", type: "utf8", doc: "buffer instance ('' = top-level buffer)" },
+  ],
+});
+
+/**
+ * The columns every raw event table `<system>.<event>` starts with, before the event's own fields
+ * (typed from its format file; a field named like one of these is renamed `f_<name>`).
+ */
+export const RAW_EVENT_COMMON_COLUMNS: TableSpec = defineTable({
+  schema: "<system>",
+  name: "<event>",
+  doc:
+    "One row per event of that type. After these columns come the event's own fields under their " +
+    "format-file names: u8..u64/s8..s64 as (U)Int8..64, char arrays and __data_loc strings as " +
+    "dictionary-encoded VARCHAR, other arrays as lists.",
+  columns: [
+    { name: "ts", type: "i64", doc: "timestamp (ns)" },
+    { name: "cpu", type: "u32", doc: "CPU" },
+    { name: "pid", type: "i32", doc: "common_pid" },
+    { name: "comm", type: "utf8", doc: "command name" },
+    {
+      name: "flags",
+      type: "u8",
+      doc: "common_flags (irqs-off 0x01, need-resched 0x04, hardirq 0x08, softirq 0x10, ...)",
+      nullable: true,
+    },
+    {
+      name: "preempt_count",
+      type: "u8",
+      doc: "common_preempt_count (low nibble depth, high nibble migrate-disable)",
+      nullable: true,
+    },
+    { name: "buffer", type: "utf8", doc: "buffer instance ('' = top-level buffer)" },
+  ],
+});
