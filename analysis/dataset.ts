@@ -44,10 +44,13 @@ export interface ManifestTableEntry {
 
 /** A parsed `manifest.json` (keys beyond these are kept in `extra`). */
 export interface DatasetManifest {
+  /** Always {@linkcode MANIFEST_FORMAT}. */
   format: typeof MANIFEST_FORMAT;
+  /** Always {@linkcode MANIFEST_VERSION}. */
   version: typeof MANIFEST_VERSION;
   /** The trace the directory was made from. */
   source: string;
+  /** The tables, in manifest order. */
   tables: ManifestTableEntry[];
   /** Every other key of the manifest, untouched. */
   extra: Record<string, unknown>;
@@ -55,7 +58,9 @@ export interface DatasetManifest {
 
 /** A table as loaded. */
 export interface LoadedTable {
+  /** DuckDB schema. */
   schema: string;
+  /** Table name. */
   name: string;
   /** Rows read from the file. */
   rows: number;
@@ -67,8 +72,11 @@ export interface LoadedTable {
 export interface LoadedDataset {
   /** Dataset name (fleet mode: the value of the `dataset` column). */
   name: string;
+  /** The directory as given. */
   dir: string;
+  /** Its manifest. */
   manifest: DatasetManifest;
+  /** The tables loaded, in manifest order. */
   tables: LoadedTable[];
 }
 

@@ -124,7 +124,11 @@ export class IPCStreamSplitter {
   #rows = 0;
   #ended = false;
 
-  /** @param file name used in error messages */
+  /**
+   * Creates a splitter.
+   *
+   * @param file name used in error messages
+   */
   constructor(readonly file: string) {}
 
   #fail(

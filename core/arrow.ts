@@ -631,6 +631,8 @@ export class SpecBatchWriter {
   #closed = false;
 
   /**
+   * Creates a writer.
+   *
    * @param spec the table declaration
    * @param sink receives one IPC stream per batch (may return a promise: awaited before the
    * next batch is built)
