@@ -8,6 +8,7 @@ import { resultToJSON } from "../core/replay/mod.ts";
 import type { PolicySummary } from "../core/replay/mod.ts";
 import { parse, Progress } from "./common.ts";
 import { replayTrace, type ReplayTraceResult } from "./pipeline.ts";
+import { writeReport } from "./report_cmd.ts";
 
 /** Help text. */
 export const REPLAY_HELP = `Usage: deno task replay <trace> [options]
@@ -145,7 +146,8 @@ export function summaryText(r: ReplayTraceResult): string {
   if (r.outDir) {
     out.push(
       "",
-      `tables written to ${r.outDir} (deno task query ${r.outDir} "SELECT * FROM main.policy_summary")`,
+      `written to ${r.outDir}: Arrow tables, charts/*.svg, report.html`,
+      `  deno task query ${r.outDir} "SELECT * FROM main.policy_summary"`,
     );
   }
   return out.join("\n");
@@ -188,6 +190,14 @@ export async function replayCommand(args: string[]): Promise<number> {
     ...(str("out") ? { outDir: str("out")! } : {}),
     onProgress: (stage, n) => prog.update(`${stage} ${n.toLocaleString("en-US")} events`),
   });
+  if (r.outDir) {
+    prog.update("charts and report.html");
+    await writeReport(r.outDir, `${r.outDir}/report.html`, {
+      svgDir: `${r.outDir}/charts`,
+      title: `iommu-replay: ${p.positionals[0]}`,
+      notes: r.canonical.statements,
+    });
+  }
   prog.done();
   if (p.values.json) {
     console.log(JSON.stringify(resultToJSON(r.result)));
