@@ -131,7 +131,9 @@ export function tablesMarkdown(tables: readonly TableSpec[]): string {
     out.push(`### \`${t.schema}.${t.name}\`\n\n${t.doc}\n`);
     out.push("| column | type | description |", "|---|---|---|");
     for (const c of t.columns) {
-      out.push(`| \`${c.name}\` | ${duckdbType(c.type)}${c.nullable ? " (nullable)" : ""} | ${c.doc} |`);
+      out.push(
+        `| \`${c.name}\` | ${duckdbType(c.type)}${c.nullable ? " (nullable)" : ""} | ${c.doc} |`,
+      );
     }
     out.push("");
   }
