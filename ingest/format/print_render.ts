@@ -1319,6 +1319,55 @@ function renderBprint(eng: Engine, fields: Readonly<Record<string, FieldValue>>)
   return s;
 }
 
+function usesRecord(e: Expr): boolean {
+  switch (e.k) {
+    case "num":
+    case "str":
+    case "ident":
+    case "sizeof":
+      return e.k === "sizeof" && e.field !== null;
+    case "cast":
+    case "unary":
+      return usesRecord(e.e);
+    case "binary":
+      return usesRecord(e.l) || usesRecord(e.r);
+    case "cond":
+      return usesRecord(e.c) || usesRecord(e.t) || usesRecord(e.f);
+    default:
+      return true;
+  }
+}
+
+const EMPTY_FORMAT: EventFormat = {
+  id: 0,
+  system: "",
+  name: "",
+  fields: [],
+  ownFields: [],
+  printFmt: "",
+};
+
+/**
+ * Evaluates a constant expression (a symbolic/flags table value) with C semantics, as the
+ * kernel computed it.
+ *
+ * @param e the expression
+ * @param longSize the kernel's `sizeof(long)`
+ * @returns the value as an unsigned 64-bit bigint, or null when it reads the record
+ * @example
+ * ```ts
+ * import { evaluateConstant } from "./print_render.ts";
+ * import { parsePrintFmt } from "./print_fmt.ts";
+ * const e = parsePrintFmt('"%d", (1UL << 10) | 3').args[0]!;
+ * console.assert(evaluateConstant(e) === 1027n);
+ * ```
+ */
+export function evaluateConstant(e: Expr, longSize = 8): bigint | null {
+  if (usesRecord(e)) return null;
+  const eng = new Engine(EMPTY_FORMAT, { flavor: "kernel", longSize });
+  return eng.num({ fields: {}, locals: null }, e);
+}
+
 const DEFAULT_CTX: RenderContext = {};
 const cache = new WeakMap<EventFormat, WeakMap<RenderContext, CompiledRenderer>>();
 const rawCtx = new WeakMap<RenderContext, RenderContext>();
