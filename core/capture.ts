@@ -356,7 +356,9 @@ export interface CaptureIO {
   err(line: string): void;
 }
 
-const HELP = `usage: capture [--out FILE] [--tracefs DIR] [--sysfs DIR] [--kallsyms FILE]
+/** Help text of `deno task capture`. */
+export const CAPTURE_HELP =
+  `Usage: deno task capture [--out FILE] [--tracefs DIR] [--sysfs DIR] [--kallsyms FILE]
 
 Snapshots the IOMMU topology from sysfs into FILE (default topology.json) and prints the
 commands to record a trace for iommu-replay: the probe definitions (run as root) and the
@@ -398,7 +400,7 @@ export async function runCapture(
     return 2;
   }
   if (values.help) {
-    io.out(HELP);
+    io.out(CAPTURE_HELP);
     return 0;
   }
   const out = values.out ?? "topology.json";

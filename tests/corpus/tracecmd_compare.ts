@@ -54,7 +54,11 @@ export async function* linesFromFile(path: string): AsyncGenerator<string> {
 
 async function* splitLines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
   let rest = "";
-  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+  for await (
+    const chunk of stream.pipeThrough(
+      new TextDecoderStream() as unknown as TransformStream<Uint8Array, string>,
+    )
+  ) {
     rest += chunk;
     let i;
     while ((i = rest.indexOf("\n")) >= 0) {
