@@ -269,10 +269,11 @@ class Builder {
         wild: false,
         assign: (text, out) => {
           if (text.startsWith("0x")) return Builder.set(out, f, BigInt(text));
-          const m = /^([^+ ]+)(?:\+0x([0-9a-fA-F]+))?/.exec(text);
+          // only a symbol printed with its offset (%pS) gives the address back
+          const m = /^([^+ ]+)\+0x([0-9a-fA-F]+)/.exec(text);
           const base = m ? this.symbols?.address(m[1]!) ?? null : null;
           if (base === null) return true;
-          return Builder.set(out, f, base + (m![2] ? BigInt("0x" + m![2]) : 0n));
+          return Builder.set(out, f, base + BigInt("0x" + m![2]));
         },
       };
     }
@@ -587,6 +588,11 @@ export function compileRawParser(
   for (const f of own) {
     if (tepIsArray(f)) {
       styles.push({ kind: "array", f, string: /char|u8|s8/.test(f.type) });
+      continue;
+    }
+    if (f.kind !== "int" || f.size === 0) {
+      // e.g. old kernels' `u32 buf;` of size 0: printed as 0, holds no value
+      styles.push({ kind: "skip", f });
       continue;
     }
     let found = -1;

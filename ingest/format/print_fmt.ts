@@ -1777,6 +1777,25 @@ export function splitFormat(format: string, args: readonly Expr[], flavor: Flavo
       out.push({ kind: "text", text: flavor === "tep" ? `>${ch}<` : format.slice(start, i) });
       continue;
     }
+    if (flavor === "tep" && ai >= args.length) {
+      // libtraceevent: no argument left ("no argument match"); the '%' and flags are dropped
+      // and the conversion character is printed as text
+      out.push({
+        kind: "conv",
+        spec: format.slice(start, i - 1),
+        conv,
+        ch,
+        flags,
+        width,
+        precision,
+        length: Math.max(-2, Math.min(2, length)),
+        ext: "",
+        arg: null,
+        starArg,
+      });
+      i--;
+      continue;
+    }
     let ext = "";
     if (conv === "pointer") {
       if (flavor === "tep") {
