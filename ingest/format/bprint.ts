@@ -28,7 +28,7 @@
  * ```ts
  * import { parsePrintkFormats } from "./bprint.ts";
  * const m = parsePrintkFormats('0xffffffff81a0 : "cpu=%d\\n"\n');
- * console.assert(m.get(0xffffffff81a0n) === "cpu=%d");
+ * if (!(m.get(0xffffffff81a0n) === "cpu=%d")) throw new Error("example failed");
  * ```
  */
 export function parsePrintkFormats(text: string): Map<bigint, string> {
@@ -75,7 +75,7 @@ function isAlnum(c: string | undefined): boolean {
  * import { decodeBprintArgs } from "./bprint.ts";
  * const buf = new Uint8Array([0xfb, 0xff, 0xff, 0xff, 0x6f, 0x6b, 0, 0, 7, 0, 0, 0]);
  * const a = decodeBprintArgs("a=%d s=%s b=%u", buf);
- * console.assert(a[0] === 0xfffffffbn && a[1] === "ok" && a[2] === 7n);
+ * if (!(a[0] === 0xfffffffbn && a[1] === "ok" && a[2] === 7n)) throw new Error("example failed");
  * ```
  */
 export function decodeBprintArgs(

@@ -471,7 +471,7 @@ const PLUGIN_FORMATS: Record<string, string> = {
  * };
  * const parse = compilePayloadParser(fmt);
  * const r = parse("pages:-1 reason:local MM shootdown (3)")!;
- * console.assert(r.reason === 3 && r.pages === 0xffffffffffffffffn);
+ * if (!(r.reason === 3 && r.pages === 0xffffffffffffffffn)) throw new Error("example failed");
  * ```
  */
 export function compilePayloadParser(
@@ -504,7 +504,7 @@ export function compilePayloadParser(
   }
   const raw = compileRawParser(fmt, opts);
   const fields = [...new Set(matchers.flatMap((m) => m.pieces.flatMap((p) => p.sets)))];
-  const own = new Map(fmt.ownFields.map((f) => [f.name, f] as const));
+  const own = new Map(fmt.fields.filter((f) => !f.common).map((f) => [f.name, f] as const));
   const parse = (payload: string): Record<string, FieldValue> | null => {
     if (payload.length > MAX_PAYLOAD) return null;
     if (payload.startsWith("[FAILED TO PARSE]")) return raw(payload.slice(17));
@@ -569,7 +569,7 @@ function tepIsArray(f: FieldFormat): boolean {
  *   fields: [f("reason", 8, 4, "int"), f("pages", 16, 8, "unsigned long")], ownFields: [],
  * };
  * const r = compileRawParser(fmt)(" reason=3 pages=1")!;
- * console.assert(r.reason === 3 && r.pages === 1n);
+ * if (!(r.reason === 3 && r.pages === 1n)) throw new Error("example failed");
  * ```
  */
 export function compileRawParser(

@@ -79,7 +79,7 @@ export interface RenderContext {
  * ```ts
  * import { makeSymbolizer } from "./print_render.ts";
  * const s = makeSymbolizer([[0x1000n, "a"], [0x1100n, "b"]]);
- * console.assert(s.lookup(0x1010n)!.name === "a" && s.lookup(0x1110n) === null);
+ * if (!(s.lookup(0x1010n)!.name === "a" && s.lookup(0x1110n) === null)) throw new Error("example failed");
  * ```
  */
 export function makeSymbolizer(entries: Iterable<readonly [bigint, string]>): Symbolizer {
@@ -295,8 +295,8 @@ function sizeofType(type: string, longSize: number): bigint {
  * @example
  * ```ts
  * import { formatCInt } from "./print_render.ts";
- * console.assert(formatCInt(0x8c5fn, "x", "0", 8, null) === "00008c5f");
- * console.assert(formatCInt(-5n, "d", "", 4, null) === "  -5");
+ * if (!(formatCInt(0x8c5fn, "x", "0", 8, null) === "00008c5f")) throw new Error("example failed");
+ * if (!(formatCInt(-5n, "d", "", 4, null) === "  -5")) throw new Error("example failed");
  * ```
  */
 export function formatCInt(
@@ -364,7 +364,7 @@ function pad(
  * @example
  * ```ts
  * import { formatCString } from "./print_render.ts";
- * console.assert(formatCString("abcdef", "-", 5, 3) === "abc  ");
+ * if (!(formatCString("abcdef", "-", 5, 3) === "abc  ")) throw new Error("example failed");
  * ```
  */
 export function formatCString(
@@ -1200,7 +1200,7 @@ function stripNewline(s: string): string {
  *     kind: "int", elemSize: 4, count: 0, isString: false, common: false }],
  *   ownFields: [],
  * };
- * console.assert(compileRenderer(fmt).render({ v: -3 }) === "v=-3");
+ * if (!(compileRenderer(fmt).render({ v: -3 }) === "v=-3")) throw new Error("example failed");
  * ```
  */
 export function compileRenderer(fmt: EventFormat, ctx: RenderContext = {}): CompiledRenderer {
@@ -1359,7 +1359,7 @@ const EMPTY_FORMAT: EventFormat = {
  * import { evaluateConstant } from "./print_render.ts";
  * import { parsePrintFmt } from "./print_fmt.ts";
  * const e = parsePrintFmt('"%d", (1UL << 10) | 3').args[0]!;
- * console.assert(evaluateConstant(e) === 1027n);
+ * if (!(evaluateConstant(e) === 1027n)) throw new Error("example failed");
  * ```
  */
 export function evaluateConstant(e: Expr, longSize = 8): bigint | null {
@@ -1405,7 +1405,7 @@ function cached(fmt: EventFormat, ctx: RenderContext): CompiledRenderer {
  *     signed: false, kind: "int", elemSize: 8, count: 0, isString: false, common: false }],
  *   ownFields: [],
  * };
- * console.assert(renderPayload(fmt, { len: 0x8c5fn }) === "len: 0x00008c5f");
+ * if (!(renderPayload(fmt, { len: 0x8c5fn }) === "len: 0x00008c5f")) throw new Error("example failed");
  * ```
  */
 export function renderPayload(
@@ -1436,7 +1436,7 @@ export function renderPayload(
  *     kind: "int", elemSize: 4, count: 0, isString: false, common: false }],
  *   ownFields: [],
  * };
- * console.assert(renderRaw(fmt, { n: 7 }) === " n=7");
+ * if (!(renderRaw(fmt, { n: 7 }) === " n=7")) throw new Error("example failed");
  * ```
  */
 export function renderRaw(
