@@ -157,11 +157,12 @@ function fieldBytes(f: FieldFormat, v: FieldValue | undefined, le: boolean): Uin
   }
   const out: number[] = [];
   if (typeof v === "number" || typeof v === "bigint" || typeof v === "boolean") {
-    putInt(out, BigInt(typeof v === "boolean" ? Number(v) : v), Math.max(1, f.size), le);
+    putInt(out, toBig(v) ?? 0n, Math.max(1, f.size), le);
     return new Uint8Array(out);
   }
+  if (!Array.isArray(v)) return new Uint8Array(0);
   const es = f.elemSize > 0 ? f.elemSize : 1;
-  for (const x of v as readonly (number | bigint)[]) putInt(out, BigInt(x), es, le);
+  for (const x of v as readonly FieldValue[]) putInt(out, toBig(x) ?? 0n, es, le);
   return new Uint8Array(out);
 }
 
@@ -579,8 +580,8 @@ class Engine {
         if (x === undefined) return 0n;
         const bits = arr.elemSize * 8;
         return this.tep || !arr.signed
-          ? BigInt.asUintN(bits, BigInt(x))
-          : U64(BigInt.asIntN(bits, BigInt(x)));
+          ? BigInt.asUintN(bits, toBig(x) ?? 0n)
+          : U64(BigInt.asIntN(bits, toBig(x) ?? 0n));
       }
       case "sizeof": {
         if (e.field !== null) return BigInt(this.byName.get(e.field)?.f.size ?? 0);

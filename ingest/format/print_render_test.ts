@@ -407,3 +407,25 @@ for (const dat of haveShared && tc ? live.filter((d) => exists(root + d)) : []) 
     assertEquals(diff.slice(0, 3), []);
   });
 }
+
+Deno.test("missing or ill-typed field values render as zero/empty, never throw", () => {
+  assertEquals(
+    renderPayload(real("tlb", "tlb_flush"), {}),
+    "pages:0 reason:flush on task switch (0)",
+  );
+  assertEquals(renderRaw(real("tlb", "tlb_flush"), { pages: NaN }), " reason=0 pages=0");
+  let n = 0;
+  for (const s of snapshot) {
+    const f = parseFormatFile(s.text, s.system);
+    for (const flavor of ["trace-cmd", "kernel"] as const) {
+      const r = compileRenderer(f, { flavor });
+      for (const w of [null, "x", NaN, [1, NaN], -1n, true]) {
+        const fields = Object.fromEntries(f.ownFields.map((x) => [x.name, w]));
+        r.render(fields);
+        r.renderRaw(fields);
+        n++;
+      }
+    }
+  }
+  assertEquals(n, snapshot.length * 12);
+});
