@@ -198,7 +198,7 @@ Deno.test("runCapture: writes the topology, prints notes, setup and command; fla
   );
   assert.equal(out.filter((l) => l.startsWith("echo ")).length, 3);
   assert.equal(await runCapture(["--help"], io), 0);
-  assert.ok(out[out.length - 1]!.startsWith("usage: capture"));
+  assert.ok(out[out.length - 1]!.startsWith("Usage: deno task capture"));
   assert.equal(await runCapture(["--bogus"], io), 2);
   assert.equal(err[err.length - 1], "capture: Unknown option '--bogus'");
   assert.equal(await runCapture(["extra"], io), 2);
