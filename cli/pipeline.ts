@@ -189,7 +189,10 @@ export async function replayTrace(
         devices: canonical.devices,
         bindings: canonical.bindings,
         requests: canonical.requests,
-        observed_commands: canonical.observed_commands,
+        // Fidelity only when the trace holds commands the kernel issued.
+        ...(canonical.observed_commands.length > 0
+          ? { observed_commands: canonical.observed_commands }
+          : {}),
         process_events: canonical.process_events,
         kernel,
       },
