@@ -60,11 +60,20 @@ export {
   tepLatencyFlags,
 } from "./trace_cmd_check.ts";
 export {
-  type Example,
-  EXAMPLE_KERNEL,
-  exampleEvents,
-  makeExample,
-  writeExample,
+  decodePrqDescriptor,
+  EXAMPLE_FILES,
+  exampleKernelText,
+  exampleTopology,
+  exampleTraceDat,
+  writeExamples,
+  type WrittenExamples,
 } from "./make_example.ts";
+export {
+  EXAMPLE_WORKLOAD_PARAMS,
+  type ExampleFlush,
+  type ExampleWorkload,
+  exampleWorkload,
+  type ExampleWorkloadParams,
+} from "./scenarios/example_workload.ts";
 export type { FieldValue, TraceEvent } from "../core/event.ts";
 export type { EventFormat, FieldFormat } from "../ingest/format/types.ts";
