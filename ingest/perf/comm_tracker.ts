@@ -36,6 +36,9 @@ export interface PerfThread {
 export class CommTracker {
   private threads = new Map<number, PerfThread>();
   private nextKey = 1;
+  /** The last thread looked up (samples come in runs of one thread). */
+  private lastTid = -2;
+  private last: PerfThread | null = null;
   /** COMM records applied. */
   comms = 0;
   /** FORK records applied. */
@@ -48,6 +51,7 @@ export class CommTracker {
   private make(pid: number, tid: number, comm: string | null): PerfThread {
     const t = { pid, comm, name: comm ?? `:${tid}`, key: this.nextKey++ };
     this.threads.set(tid, t);
+    if (tid === this.lastTid) this.lastTid = -2;
     return t;
   }
 
@@ -59,10 +63,13 @@ export class CommTracker {
    * @returns the thread
    */
   thread(pid: number, tid: number): PerfThread {
+    if (tid === this.lastTid && (this.last!.pid === pid || pid === -1)) return this.last!;
     const t = this.threads.get(tid);
-    if (!t) return this.make(pid, tid, null);
-    if (t.pid === -1 && pid !== -1) t.pid = pid;
-    return t;
+    const r = t ?? this.make(pid, tid, null);
+    if (r.pid === -1 && pid !== -1) r.pid = pid;
+    this.lastTid = tid;
+    this.last = r;
+    return r;
   }
 
   /**

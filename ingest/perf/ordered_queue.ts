@@ -5,13 +5,18 @@
  * order). Memory is bounded by about two rounds (and by a hard cap, past which the older half
  * is delivered early).
  *
- * Timestamps are u64 held as two u32 halves so no bigint is made per record.
+ * A queued record is a reference to the buffer it lies in (shared by many records) and three
+ * numbers (e.g. offset, type/size, attr index), held in typed arrays: no object per record.
+ * Timestamps are u64 held as two u32 halves, so no bigint is made either.
  *
  * @module
  */
 
 /** Default cap on queued records. */
 export const DEFAULT_MAX_QUEUED = 1 << 21;
+
+/** Receives a record: its time halves, its buffer and its three numbers. */
+export type Emit<T> = (hi: number, lo: number, ref: T, a: number, b: number, c: number) => void;
 
 /**
  * A time-ordering queue.
@@ -21,20 +26,30 @@ export const DEFAULT_MAX_QUEUED = 1 << 21;
  * import { OrderedQueue } from "./ordered_queue.ts";
  * const q = new OrderedQueue<string>();
  * const out: string[] = [];
- * q.push(0, 5, "b");
- * q.push(0, 3, "a");
- * q.round((x) => out.push(x)); // nothing is older than the previous round's maximum (0) yet
- * q.push(0, 9, "d");
- * q.push(0, 4, "c");
- * q.round((x) => out.push(x)); // delivers up to 5, the maximum at the previous round
- * q.flush((x) => out.push(x));
- * console.assert(out.join("") === "abcd");
+ * const emit = (_h: number, lo: number, ref: string) => out.push(`${ref}${lo}`);
+ * q.push(0, 5, "b", 0, 0, 0);
+ * q.push(0, 3, "a", 0, 0, 0);
+ * q.round(emit); // nothing is older than the previous round's maximum (0) yet
+ * q.push(0, 9, "d", 0, 0, 0);
+ * q.push(0, 4, "c", 0, 0, 0);
+ * q.round(emit); // delivers up to 5, the maximum at the previous round
+ * q.flush(emit);
+ * console.assert(out.join(" ") === "a3 c4 b5 d9");
  * ```
  */
 export class OrderedQueue<T> {
   private hi = new Uint32Array(1024);
   private lo = new Uint32Array(1024);
-  private items: T[] = [];
+  private a = new Int32Array(1024);
+  private b = new Int32Array(1024);
+  private c = new Int32Array(1024);
+  private refs: T[] = [];
+  private spareHi = new Uint32Array(0);
+  private spareLo = new Uint32Array(0);
+  private spareA = new Int32Array(0);
+  private spareB = new Int32Array(0);
+  private spareC = new Int32Array(0);
+  private order = new Uint32Array(0);
   private n = 0;
   private maxHi = 0;
   private maxLo = 0;
@@ -56,27 +71,40 @@ export class OrderedQueue<T> {
     return this.n;
   }
 
+  private grow(): void {
+    const len = this.hi.length * 2;
+    const g = <A extends Uint32Array | Int32Array>(x: A, y: A): A => {
+      y.set(x);
+      return y;
+    };
+    this.hi = g(this.hi, new Uint32Array(len));
+    this.lo = g(this.lo, new Uint32Array(len));
+    this.a = g(this.a, new Int32Array(len));
+    this.b = g(this.b, new Int32Array(len));
+    this.c = g(this.c, new Int32Array(len));
+  }
+
   /**
    * Queues a record.
    *
    * @param hi high 32 bits of the time
    * @param lo low 32 bits of the time
-   * @param item the record
+   * @param ref the buffer (or any object) the record lies in
+   * @param a first number (int32)
+   * @param b second number (int32)
+   * @param c third number (int32)
    * @param emit receives records if the cap forces an early delivery
    */
-  push(hi: number, lo: number, item: T, emit?: (item: T) => void): void {
-    if (this.n === this.hi.length) {
-      const h = new Uint32Array(this.n * 2);
-      h.set(this.hi);
-      this.hi = h;
-      const l = new Uint32Array(this.n * 2);
-      l.set(this.lo);
-      this.lo = l;
-    }
-    this.hi[this.n] = hi;
-    this.lo[this.n] = lo;
-    this.items[this.n] = item;
-    this.n++;
+  push(hi: number, lo: number, ref: T, a: number, b: number, c: number, emit?: Emit<T>): void {
+    const n = this.n;
+    if (n === this.hi.length) this.grow();
+    this.hi[n] = hi;
+    this.lo[n] = lo;
+    this.a[n] = a;
+    this.b[n] = b;
+    this.c[n] = c;
+    this.refs[n] = ref;
+    this.n = n + 1;
     if (hi > this.maxHi || (hi === this.maxHi && lo > this.maxLo)) {
       this.maxHi = hi;
       this.maxLo = lo;
@@ -95,7 +123,7 @@ export class OrderedQueue<T> {
    *
    * @param emit receives records in time order
    */
-  round(emit: (item: T) => void): void {
+  round(emit: Emit<T>): void {
     this.deliver(emit, -1, this.limHi, this.limLo);
     this.limHi = this.maxHi;
     this.limLo = this.maxLo;
@@ -106,7 +134,7 @@ export class OrderedQueue<T> {
    *
    * @param emit receives records in time order
    */
-  flush(emit: (item: T) => void): void {
+  flush(emit: Emit<T>): void {
     this.deliver(emit, this.n, -1, 0);
   }
 
@@ -114,14 +142,16 @@ export class OrderedQueue<T> {
    * Sorts and delivers either the first `count` records (count >= 0) or those with a time up to
    * (limHi, limLo).
    */
-  private deliver(emit: (item: T) => void, count: number, limHi: number, limLo: number): void {
+  private deliver(emit: Emit<T>, count: number, limHi: number, limLo: number): void {
     const n = this.n;
     if (n === 0) return;
     const order = this.sortedOrder();
-    const hi = this.hi, lo = this.lo, items = this.items;
+    const hi = this.hi, lo = this.lo, a = this.a, b = this.b, c = this.c, refs = this.refs;
     let k = 0;
     if (count >= 0) k = count;
-    else {
+    else if (order === null) {
+      while (k < n && (hi[k]! < limHi || (hi[k] === limHi && lo[k]! <= limLo))) k++;
+    } else {
       while (k < n) {
         const i = order[k]!;
         const h = hi[i]!;
@@ -129,52 +159,91 @@ export class OrderedQueue<T> {
         k++;
       }
     }
-    for (let j = 0; j < k; j++) {
-      const i = order[j]!;
-      this.lastHi = hi[i]!;
-      this.lastLo = lo[i]!;
-      this.emitted = true;
-      emit(items[i]!);
-    }
-    // Keep the rest, in sorted order, at the front.
+    if (k === 0) return;
+    // Keep the records not delivered, in sorted order, at the front of the spare arrays.
     const rest = n - k;
-    const nh = new Uint32Array(Math.max(1024, rest * 2));
-    const nl = new Uint32Array(nh.length);
-    const ni: T[] = new Array(rest);
+    if (this.spareHi.length < this.hi.length) this.allocSpare();
+    const nh = this.spareHi, nl = this.spareLo, na = this.spareA, nb = this.spareB;
+    const nc = this.spareC;
+    const nr: T[] = new Array(rest);
     for (let j = 0; j < rest; j++) {
-      const i = order[k + j]!;
+      const i = order === null ? k + j : order[k + j]!;
       nh[j] = hi[i]!;
       nl[j] = lo[i]!;
-      ni[j] = items[i]!;
+      na[j] = a[i]!;
+      nb[j] = b[i]!;
+      nc[j] = c[i]!;
+      nr[j] = refs[i]!;
     }
+    this.spareHi = hi;
+    this.spareLo = lo;
+    this.spareA = a;
+    this.spareB = b;
+    this.spareC = c;
     this.hi = nh;
     this.lo = nl;
-    this.items = ni;
+    this.a = na;
+    this.b = nb;
+    this.c = nc;
+    this.refs = nr;
     this.n = rest;
+    const last = order === null ? k - 1 : order[k - 1]!;
+    this.lastHi = hi[last]!;
+    this.lastLo = lo[last]!;
+    this.emitted = true;
+    // The old arrays are only read from here on (a push during emit goes to the new ones).
+    if (order === null) {
+      for (let i = 0; i < k; i++) emit(hi[i]!, lo[i]!, refs[i]!, a[i]!, b[i]!, c[i]!);
+    } else {
+      for (let j = 0; j < k; j++) {
+        const i = order[j]!;
+        emit(hi[i]!, lo[i]!, refs[i]!, a[i]!, b[i]!, c[i]!);
+      }
+    }
   }
 
-  /** A stable time order of the queued records: merges the already sorted runs. */
-  private sortedOrder(): Uint32Array {
+  private allocSpare(): void {
+    const len = this.hi.length;
+    this.spareHi = new Uint32Array(len);
+    this.spareLo = new Uint32Array(len);
+    this.spareA = new Int32Array(len);
+    this.spareB = new Int32Array(len);
+    this.spareC = new Int32Array(len);
+  }
+
+  /** A stable time order of the queued records (null: already in order). */
+  private sortedOrder(): Uint32Array | null {
     const n = this.n, hi = this.hi, lo = this.lo;
     const starts: number[] = [0];
     for (let i = 1; i < n; i++) {
       if (hi[i]! < hi[i - 1]! || (hi[i] === hi[i - 1] && lo[i]! < lo[i - 1]!)) starts.push(i);
     }
-    const order = new Uint32Array(n);
-    if (starts.length === 1) {
-      for (let i = 0; i < n; i++) order[i] = i;
+    if (starts.length === 1) return null;
+    if (this.order.length < n) this.order = new Uint32Array(this.hi.length);
+    const order = this.order;
+    if (starts.length === 2) {
+      // Two runs (the usual case: the rest of the last round and one new run, or two CPUs).
+      let p = 0, q = starts[1]!, o = 0;
+      const pe = q;
+      while (p < pe && q < n) {
+        // Ties go to the earlier run.
+        if (hi[q]! < hi[p]! || (hi[q] === hi[p] && lo[q]! < lo[p]!)) order[o++] = q++;
+        else order[o++] = p++;
+      }
+      while (p < pe) order[o++] = p++;
+      while (q < n) order[o++] = q++;
       return order;
     }
     if (starts.length > 32) {
       const idx = Array.from({ length: n }, (_, i) => i);
-      idx.sort((a, b) => (hi[a]! - hi[b]!) || (lo[a]! - lo[b]!) || (a - b));
+      idx.sort((x, y) => (hi[x]! - hi[y]!) || (lo[x]! - lo[y]!) || (x - y));
       order.set(idx);
       return order;
     }
+    // Merge the sorted runs (one per CPU buffer, usually); ties go to the earlier run.
     const k = starts.length;
-    const pos = starts.slice();
-    const end = starts.slice(1);
-    end.push(n);
+    const pos = Int32Array.from(starts);
+    const end = Int32Array.from([...starts.slice(1), n]);
     for (let o = 0; o < n; o++) {
       let best = -1;
       let bh = 0, bl = 0;

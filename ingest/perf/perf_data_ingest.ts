@@ -99,15 +99,21 @@ export async function ingestPerfData(
   opts: PerfReadOptions = {},
 ): Promise<{ info: TraceInfoRow; warnings: TraceWarning[] }> {
   const tables = new Map<EventFormat, { t: EventTable; c: CommonLayout }>();
+  /** By attr index: the table of its format (several attrs may share one format). */
+  const byEvsel: ({ t: EventTable; c: CommonLayout } | undefined)[] = [];
   let comm = "";
   const commOf = () => comm;
   const r = await readPerfData(
     src,
     (s) => {
-      let e = tables.get(s.format);
+      let e = byEvsel[s.evsel.index];
       if (!e) {
-        e = { t: rt.tableForFormat(s.format, s.littleEndian), c: commonLayout(s.format) };
-        tables.set(s.format, e);
+        e = tables.get(s.format);
+        if (!e) {
+          e = { t: rt.tableForFormat(s.format, s.littleEndian), c: commonLayout(s.format) };
+          tables.set(s.format, e);
+        }
+        byEvsel[s.evsel.index] = e;
       }
       const v = s.view;
       rt.tsPushSplit(e.t, s.tsHi, s.tsLo, 0);

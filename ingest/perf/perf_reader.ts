@@ -107,14 +107,10 @@ export interface PerfReadResult {
   warnings: TraceWarning[];
 }
 
-interface Rec {
-  type: number;
-  misc: number;
+/** A buffer records lie in (a window of the file or a decompressed piece), shared by them. */
+interface Chunk {
   bytes: Uint8Array;
   view: DataView;
-  off: number;
-  size: number;
-  evsel: PerfEvsel | null;
 }
 
 const DEC = new TextDecoder();
@@ -157,13 +153,22 @@ class Reader {
     cpus: 0,
   };
   private byId = new Map<number | string, PerfEvsel>();
-  private readonly queue: OrderedQueue<Rec>;
+  private readonly queue: OrderedQueue<Chunk>;
   private readonly comms = new CommTracker();
   private zstd: ZstdStream | null = null;
   private leftover: Uint8Array = new Uint8Array(0);
   private zstdDead = false;
   private readonly sample: PerfSample;
-  private readonly emit = (r: Rec) => this.deliver(r);
+  private readonly emit = (
+    hi: number,
+    lo: number,
+    ch: Chunk,
+    off: number,
+    meta: number,
+    aux: number,
+  ) => this.deliver(hi, lo, ch, off, meta >>> 16, meta & 0xffff, aux);
+  /** Attrs by sample id, for ids below 65536 (others in `byId`). */
+  private idDense: (PerfEvsel | undefined)[] = [];
 
   constructor(
     readonly src: FileSource,
@@ -172,7 +177,7 @@ class Reader {
     readonly onSample: (s: PerfSample) => void,
   ) {
     this.le = header.littleEndian;
-    this.queue = new OrderedQueue<Rec>(opts.maxQueued);
+    this.queue = new OrderedQueue<Chunk>(opts.maxQueued);
     this.sample = {
       evsel: null as unknown as PerfEvsel,
       format: null as unknown as EventFormat,
@@ -206,7 +211,10 @@ class Reader {
     };
     if (this.tracing) ev.format = this.formatOf(ev);
     this.evsels.push(ev);
-    for (const id of ids) this.byId.set(idKeyBig(id), ev);
+    for (const id of ids) {
+      if (id < 65536n) this.idDense[Number(id)] = ev;
+      else this.byId.set(idKeyBig(id), ev);
+    }
   }
 
   private formatOf(ev: PerfEvsel): EventFormat | null {
@@ -249,11 +257,12 @@ class Reader {
     }
   }
 
-  private readId(v: DataView, at: number): number | string {
+  private evselById(v: DataView, at: number): PerfEvsel | null {
     const le = this.le;
     const lo = v.getUint32(at + (le ? 0 : 4), le);
     const hi = v.getUint32(at + (le ? 4 : 0), le);
-    return hi < 0x200000 ? hi * TWO32 + lo : `${hi}:${lo}`;
+    if (hi === 0 && lo < 65536) return this.idDense[lo] ?? null;
+    return this.byId.get(hi < 0x200000 ? hi * TWO32 + lo : `${hi}:${lo}`) ?? null;
   }
 
   private evselForSample(v: DataView, off: number, size: number): PerfEvsel | null {
@@ -264,7 +273,7 @@ class Reader {
     const idPos = first.layout.id;
     if (idPos < 0) return first;
     if (idPos + 8 > size) return null;
-    return this.byId.get(this.readId(v, off + idPos)) ?? null;
+    return this.evselById(v, off + idPos);
   }
 
   private evselForOther(v: DataView, off: number, size: number): PerfEvsel | null {
@@ -275,18 +284,14 @@ class Reader {
     const d = first.layout.trailerId;
     if (d === 0) return first;
     if (d > size - 8) return null;
-    return this.byId.get(this.readId(v, off + size - d)) ?? null;
+    return this.evselById(v, off + size - d);
   }
 
   /** Handles one record at its arrival. Returns a promise only for compressed records. */
-  handle(
-    bytes: Uint8Array,
-    v: DataView,
-    off: number,
-    size: number,
-    fileOff: number,
-  ): Promise<void> | void {
+  handle(ch: Chunk, off: number, size: number, fileOff: number): Promise<void> | void {
     const le = this.le;
+    const v = ch.view;
+    const bytes = ch.bytes;
     const type = v.getUint32(off, le);
     this.stats.records++;
     switch (type) {
@@ -297,13 +302,16 @@ class Reader {
           return;
         }
         const t = ev.layout.time;
-        const rec: Rec = { type, misc: 0, bytes, view: v, off, size, evsel: ev };
-        if (t < 0 || t + 8 > size) this.queue.push(0, 0, rec, this.emit);
+        const meta = (type << 16) | size;
+        if (t < 0 || t + 8 > size) this.queue.push(0, 0, ch, off, meta, ev.index, this.emit);
         else {
           this.queue.push(
             v.getUint32(off + t + (le ? 4 : 0), le),
             v.getUint32(off + t + (le ? 0 : 4), le),
-            rec,
+            ch,
+            off,
+            meta,
+            ev.index,
             this.emit,
           );
         }
@@ -312,26 +320,21 @@ class Reader {
       case REC.COMM:
       case REC.FORK:
       case REC.EXIT: {
-        const rec: Rec = {
-          type,
-          misc: v.getUint16(off + 4, le),
-          bytes,
-          view: v,
-          off,
-          size,
-          evsel: null,
-        };
+        const misc = v.getUint16(off + 4, le);
         const ev = this.evselForOther(v, off, size);
         const d = ev ? ev.layout.trailerTime : 0;
         if (!ev || d === 0 || d > size - 8) {
-          this.deliver(rec);
+          this.deliver(0, 0, ch, off, type, size, misc);
           return;
         }
         const at = off + size - d;
         this.queue.push(
           v.getUint32(at + (le ? 4 : 0), le),
           v.getUint32(at + (le ? 0 : 4), le),
-          rec,
+          ch,
+          off,
+          (type << 16) | size,
+          misc,
           this.emit,
         );
         return;
@@ -446,6 +449,7 @@ class Reader {
       buf.set(out, this.leftover.length);
     }
     const bv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    const chunk: Chunk = { bytes: buf, view: bv };
     let p = 0;
     while (p + 8 <= buf.length) {
       const rs = bv.getUint16(p + 6, this.le);
@@ -462,7 +466,7 @@ class Reader {
           fileOff,
         );
       } else {
-        const r = this.handle(buf, bv, p, rs, fileOff);
+        const r = this.handle(chunk, p, rs, fileOff);
         if (r) await r;
       }
       p += rs;
@@ -487,13 +491,20 @@ class Reader {
   }
 
   /** Delivers a record in time order. */
-  deliver(r: Rec): void {
-    const v = r.view;
+  deliver(
+    hi: number,
+    lo: number,
+    ch: Chunk,
+    off: number,
+    type: number,
+    size: number,
+    aux: number,
+  ): void {
+    const v = ch.view;
     const le = this.le;
-    const off = r.off;
-    switch (r.type) {
+    switch (type) {
       case REC.SAMPLE: {
-        const ev = r.evsel!;
+        const ev = this.evsels[aux]!;
         const fmt = ev.format;
         if (!fmt) {
           if (ev.attr.type === PERF_TYPE_TRACEPOINT) this.stats.unknownFormat++;
@@ -502,8 +513,9 @@ class Reader {
         }
         const l = ev.layout;
         const s = this.sample;
-        const size = r.size;
-        const raw = rawOffset(l, v, off, size, le);
+        const raw = l.rawFixed >= 0
+          ? (l.rawFixed + 4 <= size ? off + l.rawFixed : -1)
+          : rawOffset(l, v, off, size, le);
         if (raw < 0) {
           this.stats.badSamples++;
           return;
@@ -513,10 +525,8 @@ class Reader {
           this.stats.badSamples++;
           return;
         }
-        if (l.time >= 0) {
-          s.tsHi = v.getUint32(off + l.time + (le ? 4 : 0), le);
-          s.tsLo = v.getUint32(off + l.time + (le ? 0 : 4), le);
-        } else s.tsHi = s.tsLo = 0;
+        s.tsHi = hi;
+        s.tsLo = lo;
         if (l.tid >= 0) {
           s.pid = v.getInt32(off + l.tid, le);
           s.tid = v.getInt32(off + l.tid + 4, le);
@@ -524,42 +534,41 @@ class Reader {
           // No TID in the sample: take common_pid from the ftrace record.
           s.pid = s.tid = v.getInt32(raw + 4 + 4, le);
         }
-        s.cpu = l.cpu >= 0 ? v.getUint32(off + l.cpu, le) : 0;
-        if (s.cpu >= this.stats.cpus) this.stats.cpus = s.cpu + 1;
+        const cpu = l.cpu >= 0 ? v.getUint32(off + l.cpu, le) : 0;
+        s.cpu = cpu;
+        if (cpu >= this.stats.cpus) this.stats.cpus = cpu + 1;
         const th = this.comms.thread(s.pid, s.tid);
         s.comm = th.name;
         s.commKey = th.key;
         s.evsel = ev;
         s.format = fmt;
         s.view = v;
-        s.bytes = r.bytes;
+        s.bytes = ch.bytes;
         s.raw = raw + 4;
         s.rawLen = rawLen;
-        this.stats.samples++;
+        const n = ++this.stats.samples;
         this.onSample(s);
-        if (this.opts.onProgress && (this.stats.samples & 0xffff) === 0) {
-          this.opts.onProgress(this.stats.samples);
-        }
+        if (this.opts.onProgress && (n & 0xffff) === 0) this.opts.onProgress(n);
         return;
       }
       case REC.COMM: {
-        if (r.size < 17) return;
+        if (size < 17) return;
         const pid = v.getInt32(off + 8, le);
         const tid = v.getInt32(off + 12, le);
-        const b = r.bytes;
+        const b = ch.bytes;
         let e = off + 16;
-        const lim = off + r.size;
+        const lim = off + size;
         while (e < lim && b[e] !== 0) e++;
         this.comms.comm(
           pid,
           tid,
           DEC.decode(b.subarray(off + 16, e)),
-          (r.misc & MISC_COMM_EXEC) !== 0,
+          (aux & MISC_COMM_EXEC) !== 0,
         );
         return;
       }
       case REC.FORK:
-        if (r.size < 24) return;
+        if (size < 24) return;
         this.comms.fork(
           v.getInt32(off + 8, le),
           v.getInt32(off + 12, le),
@@ -573,72 +582,108 @@ class Reader {
   }
 
   /** Reads the records of [start, end) of the file. */
+  /** Bytes a TRACING_DATA or AUXTRACE record carries after its header (-1: damaged, reported). */
+  private extraBytes(
+    type: number,
+    v: DataView,
+    o: number,
+    size: number,
+    pos: number,
+    end: number,
+  ): number {
+    if (type === REC.HEADER_TRACING_DATA) {
+      if (size < 16) {
+        this.damaged("tracing data record shorter than 16 bytes", pos, end);
+        return -1;
+      }
+      const n = v.getUint32(o + 8, this.le);
+      if (n > MAX_METADATA) {
+        throw new TraceError(
+          "limit_exceeded",
+          `${n}-byte tracing data exceeds the ${MAX_METADATA}-byte limit`,
+          this.where("tracing data record", pos),
+        );
+      }
+      return align8(n);
+    }
+    if (size < 16) return 0;
+    const n = v.getBigUint64(o + 8, this.le);
+    if (n > BigInt(end - pos)) {
+      this.damaged(`AUXTRACE data size ${n} exceeds the data left`, pos, end);
+      return -1;
+    }
+    return Number(n);
+  }
+
+  private damaged(why: string, pos: number, end: number): void {
+    const lost = end - pos;
+    this.stats.lostBytes += lost;
+    this.warnings.push({
+      code: "damaged_tail",
+      message: `${why}; ${lost} bytes of records not read`,
+      location: this.where("data", pos),
+    });
+  }
+
+  /** Reads the records of [start, end) of the file. */
   async readRegion(start: number, end: number): Promise<void> {
     const src = this.src;
     const le = this.le;
     const chunk = Math.max(this.opts.chunkSize ?? 4 << 20, 1 << 16);
-    let win: Uint8Array = new Uint8Array(0);
-    let wv = new DataView(win.buffer);
-    let ws = start;
+    let wc: Chunk = { bytes: new Uint8Array(0), view: new DataView(new ArrayBuffer(0)) };
+    let wv = wc.view;
+    let ws = start; // file offset of the window
+    let we = start; // end of the window
     let pos = start;
-    const damaged = (why: string) => {
-      const lost = end - pos;
-      this.stats.lostBytes += lost;
-      this.warnings.push({
-        code: "damaged_tail",
-        message: `${why}; ${lost} bytes of records not read`,
-        location: this.where("data", pos),
-      });
-    };
-    const load = (n: number) => {
-      if (pos >= ws && pos + n <= ws + win.length) return;
-      const len = Math.min(Math.max(n, chunk), end - pos);
-      win = src.readAt(pos, len, "data");
-      wv = new DataView(win.buffer, win.byteOffset, win.byteLength);
-      ws = pos;
-    };
+    // No closures over these variables: they stay in registers in the hot loop.
     while (pos < end) {
       if (end - pos < 8) {
-        damaged(`${end - pos} bytes after the last record`);
+        this.damaged(`${end - pos} bytes after the last record`, pos, end);
         break;
       }
-      load(16 <= end - pos ? 16 : 8);
-      const o = pos - ws;
+      if (pos + 16 > we && we < end) {
+        const len = Math.min(chunk, end - pos);
+        const win = src.readAt(pos, len, "data");
+        wv = new DataView(win.buffer, win.byteOffset, win.byteLength);
+        wc = { bytes: win, view: wv };
+        ws = pos;
+        we = pos + len;
+      }
+      let o = pos - ws;
       const type = wv.getUint32(o, le);
       const size = wv.getUint16(o + 6, le);
       if (size < 8) {
-        damaged(`record of type ${type} has size ${size}`);
+        this.damaged(`record of type ${type} has size ${size}`, pos, end);
         break;
       }
       let total = size;
-      if (type === REC.HEADER_TRACING_DATA) {
-        if (size < 16 || end - pos < 16) {
-          damaged("tracing data record shorter than 16 bytes");
+      if (type === REC.HEADER_TRACING_DATA || type === REC.AUXTRACE) {
+        if (pos + 16 > we) {
+          this.damaged(`record of type ${type} shorter than 16 bytes`, pos, end);
           break;
         }
-        const n = wv.getUint32(o + 8, le);
-        if (n > MAX_METADATA) {
-          throw new TraceError(
-            "limit_exceeded",
-            `${n}-byte tracing data exceeds the ${MAX_METADATA}-byte limit`,
-            this.where("tracing data record", pos),
-          );
-        }
-        total = size + align8(n);
-      } else if (type === REC.AUXTRACE && size >= 16 && end - pos >= 16) {
-        const n = wv.getBigUint64(o + 8, le);
-        if (n > BigInt(end - pos)) {
-          damaged(`AUXTRACE data size ${n} exceeds the data left`);
-          break;
-        }
-        total = size + Number(n);
+        const t = this.extraBytes(type, wv, o, size, pos, end);
+        if (t < 0) break;
+        total = size + t;
       }
       if (total > end - pos) {
-        damaged(`record of type ${type} needs ${total} bytes, ${end - pos} left (truncated)`);
+        this.damaged(
+          `record of type ${type} needs ${total} bytes, ${end - pos} left (truncated)`,
+          pos,
+          end,
+        );
         break;
       }
-      load(total);
-      const r = this.handle(win, wv, pos - ws, size, pos);
+      if (pos + total > we) {
+        const len = Math.min(Math.max(total, chunk), end - pos);
+        const win = src.readAt(pos, len, "data");
+        wv = new DataView(win.buffer, win.byteOffset, win.byteLength);
+        wc = { bytes: win, view: wv };
+        ws = pos;
+        we = pos + len;
+        o = 0;
+      }
+      const r = this.handle(wc, o, size, pos);
       if (r) await r;
       pos += total;
     }

@@ -83,6 +83,8 @@ export function payloadPairs(payload: string): [string, string][] {
 const HEADER_KERNEL = /^#\s*os release\s*:\s*(\S+)/;
 const HEADER_VERSION = /^#\s*perf version\s*:\s*(\S+)/;
 const HEADER_CPUS = /^#\s*nrcpus online\s*:\s*(\d+)/;
+/** Largest `nrcpus online` header value believed (the trace.dat reader's CPU cap). */
+const MAX_HEADER_CPUS = 1 << 16;
 
 /**
  * Reads `perf script` text into raw tables.
@@ -157,7 +159,8 @@ export function ingestPerfScript(
       const v = HEADER_VERSION.exec(l.text);
       if (v) perfVersion ??= v[1]!;
       const n = HEADER_CPUS.exec(l.text);
-      if (n) headerCpus ??= Number(n[1]);
+      // A count past any real machine (or past u32) is damage: fall back to the CPUs seen.
+      if (n && Number(n[1]) <= MAX_HEADER_CPUS) headerCpus ??= Number(n[1]);
       continue;
     }
     if (kind === "blank") continue;
@@ -251,7 +254,7 @@ export function ingestPerfScript(
     clock_is_ns: true,
     kernel,
     tracer_version: perfVersion === null ? null : `perf ${perfVersion}`,
-    cpus: headerCpus ?? maxCpu + 1,
+    cpus: headerCpus ?? Math.min(maxCpu + 1, MAX_HEADER_CPUS),
     page_size: null,
     long_size: null,
     endian: "unknown",

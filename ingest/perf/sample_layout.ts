@@ -24,6 +24,8 @@ export interface SampleLayout {
   readonly id: number;
   /** Offset just after the fixed members (after PERIOD). */
   readonly fixedEnd: number;
+  /** Offset of RAW's `u32 size` when no variable member precedes it; -1 otherwise or no RAW. */
+  readonly rawFixed: number;
   /** Bytes of the `sample_id` trailer of non-sample records (0 without `sample_id_all`). */
   readonly trailerSize: number;
   /** Distance from the record end of the trailer's `{pid, tid}`, or 0 when absent. */
@@ -100,6 +102,10 @@ export function sampleLayout(
     cpu,
     id,
     fixedEnd: p,
+    rawFixed: has(sampleType, SAMPLE.RAW) && !has(sampleType, SAMPLE.READ) &&
+        !has(sampleType, SAMPLE.CALLCHAIN)
+      ? p
+      : -1,
     trailerSize: q,
     trailerTid: tTid,
     trailerTime: tTime,
