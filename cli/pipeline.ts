@@ -229,7 +229,10 @@ export async function replayTrace(
         fidelity: result.fidelity,
         anomaly_counts: result.anomaly_counts,
       };
-      await Deno.writeTextFile(`${dir}/manifest.json`, JSON.stringify(m, null, 2) + "\n");
+      await Deno.writeTextFile(
+        `${dir}/manifest.json`,
+        JSON.stringify(m, (_k, v) => (typeof v === "bigint" ? v.toString() : v), 2) + "\n",
+      );
     }
     return {
       result,
