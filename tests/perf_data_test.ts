@@ -7,7 +7,9 @@ import { deepStrictEqual, equal, ok } from "node:assert/strict";
 import { tableFromIPC } from "apache-arrow";
 import { RawTables } from "../ingest/arrow/raw_tables.ts";
 import { openFileSource } from "../ingest/file_source.ts";
+import { ingestToMemory, registerIngester } from "../ingest/ingest.ts";
 import { ingestPerfData } from "../ingest/perf/perf_data_ingest.ts";
+import { registerPerfIngesters } from "../ingest/perf/register.ts";
 import { binaryRows, compareRows, textRows } from "../ingest/perf/testdata/script_compare.ts";
 
 const dir = new URL("./fixtures/perf/", import.meta.url).pathname;
@@ -148,4 +150,25 @@ Deno.test("perf.data ingest: pipe and zstd files report their mode", async () =>
   // recorded with 1-page buffers: PERF_RECORD_LOST 8 + 3, LOST_SAMPLES 9 + 1 + 1 (perf report -D)
   equal(z.info.lost_events, 22n);
   deepStrictEqual(z.warnings.map((w) => w.code), ["lost_events"]);
+});
+
+Deno.test("perf readers through the ingest entry point (sniffed, registered)", async () => {
+  registerPerfIngesters(registerIngester);
+  for (
+    const [file, format, events] of [
+      ["small.data", "perf_data", 118n],
+      ["small_pipe.data", "perf_data", 448n],
+      ["small_script.txt", "perf_script", 118n],
+    ] as const
+  ) {
+    const { manifest, streams } = await ingestToMemory(`${dir}${file}`);
+    equal(manifest.info.format, format);
+    equal(manifest.info.events, Number(events));
+    const ev = streams.get("main.events")!.flatMap((ipc) => tableFromIPC(ipc).toArray());
+    equal(ev.length, Number(events));
+    equal(
+      manifest.tables.find((t) => t.name === "tlb_flush")!.rows,
+      file === "small_pipe.data" ? 433 : 103,
+    );
+  }
 });

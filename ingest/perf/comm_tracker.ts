@@ -44,10 +44,12 @@ export class CommTracker {
   /** FORK records applied. */
   forks = 0;
 
+  /** Starts with the idle thread, tid 0, named `swapper`. */
   constructor() {
     this.threads.set(0, { pid: 0, comm: "swapper", name: "swapper", key: 0 });
   }
 
+  /** Creates (or replaces) the thread of `tid`. */
   private make(pid: number, tid: number, comm: string | null): PerfThread {
     const t = { pid, comm, name: comm ?? `:${tid}`, key: this.nextKey++ };
     this.threads.set(tid, t);

@@ -63,7 +63,11 @@ export class OrderedQueue<T> {
   /** Times the cap forced an early delivery. */
   forcedFlushes = 0;
 
-  /** @param maxQueued cap on queued records */
+  /**
+   * Creates an empty queue.
+   *
+   * @param maxQueued cap on queued records
+   */
   constructor(readonly maxQueued: number = DEFAULT_MAX_QUEUED) {}
 
   /** Records queued. */
@@ -71,6 +75,7 @@ export class OrderedQueue<T> {
     return this.n;
   }
 
+  /** Doubles the arrays. */
   private grow(): void {
     const len = this.hi.length * 2;
     const g = <A extends Uint32Array | Int32Array>(x: A, y: A): A => {
@@ -202,6 +207,7 @@ export class OrderedQueue<T> {
     }
   }
 
+  /** Spare arrays as long as the current ones. */
   private allocSpare(): void {
     const len = this.hi.length;
     this.spareHi = new Uint32Array(len);

@@ -11,14 +11,17 @@ import { FEAT } from "./perf_constants.ts";
 export interface PerfFeatures {
   /** Feature ids present (set bits / HEADER_FEATURE records seen). */
   present: number[];
+  /** Host name of the recording machine. */
   hostname: string | null;
   /** `uname -r` of the traced machine. */
   osRelease: string | null;
   /** perf version that recorded. */
   perfVersion: string | null;
+  /** Machine architecture (`uname -m`). */
   arch: string | null;
   /** CPUs online / available when recording. */
   cpusOnline: number | null;
+  /** CPUs available. */
   cpusAvail: number | null;
   /** `perf record` command line. */
   cmdline: string | null;

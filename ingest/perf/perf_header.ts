@@ -13,12 +13,15 @@ import { ATTR_SIZE_VER0, FEAT, FEAT_BITS } from "./perf_constants.ts";
 
 /** A `{u64 offset, u64 size}` section of the file. */
 export interface FileSection {
+  /** Byte offset in the file. */
   offset: number;
+  /** Byte size. */
   size: number;
 }
 
 /** An attr with the ids of its per-CPU/per-thread instances. */
 export interface AttrEntry {
+  /** The attr. */
   attr: PerfAttr;
   /** Sample ids of this attr (u64, as bigint). */
   ids: bigint[];

@@ -24,9 +24,11 @@ import { ZstdStream } from "./zstd_stream.ts";
 export interface PerfEvsel {
   /** Position in the session's attr list. */
   index: number;
+  /** The attr as read. */
   attr: PerfAttr;
   /** Sample ids of this attr. */
   ids: bigint[];
+  /** Where its samples keep their members. */
   layout: SampleLayout;
   /** The tracepoint's format (null when not a tracepoint or not in the tracing data). */
   format: EventFormat | null;
@@ -34,13 +36,19 @@ export interface PerfEvsel {
 
 /** A tracepoint sample, in time order. The object is reused: copy what you keep. */
 export interface PerfSample {
+  /** The attr the sample belongs to. */
   evsel: PerfEvsel;
+  /** The tracepoint format of the RAW payload. */
   format: EventFormat;
   /** Time (ns), high and low 32 bits. */
   tsHi: number;
+  /** Low 32 bits of the time. */
   tsLo: number;
+  /** Process id (`TID` member; `common_pid` without one). */
   pid: number;
+  /** Thread id (`TID` member; `common_pid` without one). */
   tid: number;
+  /** CPU (0 without a `CPU` member). */
   cpu: number;
   /** The thread's comm as `perf script` prints it. */
   comm: string;
@@ -48,6 +56,7 @@ export interface PerfSample {
   commKey: number;
   /** Record bytes and a view over the same buffer. */
   view: DataView;
+  /** Bytes of the buffer holding the record. */
   bytes: Uint8Array;
   /** Start of the RAW data (the ftrace record: common_type, flags, ...) in `bytes`. */
   raw: number;
@@ -81,10 +90,15 @@ export interface PerfReadStats {
 
 /** The session facts known after reading. */
 export interface PerfSession {
+  /** File name. */
   file: string;
+  /** The file header. */
   header: PerfFileHeader;
+  /** Feature sections (or HEADER_FEATURE records) read. */
   features: PerfFeatures;
+  /** The tracing data (formats), null when absent. */
   tracing: TracingData | null;
+  /** Every attr, in file order. */
   evsels: PerfEvsel[];
   /** True when the data came in PERF_RECORD_COMPRESSED(2) records. */
   compressed: boolean;
@@ -102,8 +116,11 @@ export interface PerfReadOptions {
 
 /** Result of {@linkcode readPerfData}. */
 export interface PerfReadResult {
+  /** What the file said about the recording. */
   session: PerfSession;
+  /** Counters. */
   stats: PerfReadStats;
+  /** Recoverable problems met. */
   warnings: TraceWarning[];
 }
 

@@ -12,7 +12,9 @@ import { READ_FORMAT, SAMPLE } from "./perf_constants.ts";
 
 /** Offsets of one attr's sample and trailer members. */
 export interface SampleLayout {
+  /** `PERF_SAMPLE_*` bits. */
   readonly sampleType: number;
+  /** `PERF_FORMAT_*` bits. */
   readonly readFormat: number;
   /** Offset from the record start (header included) of `{u32 pid, tid}`, or -1. */
   readonly tid: number;

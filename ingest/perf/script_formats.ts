@@ -57,7 +57,11 @@ export class ScriptFormats {
   private readonly supplied = new Map<string, EventFormat>();
   private kernel: string | null = null;
 
-  /** @param formats formats that take precedence over the bundle */
+  /**
+   * Creates the lookup.
+   *
+   * @param formats formats that take precedence over the bundle
+   */
   constructor(formats: readonly EventFormat[] = []) {
     for (const f of formats) this.supplied.set(`${f.system}:${f.name}`, f);
   }

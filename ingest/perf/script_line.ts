@@ -17,9 +17,13 @@ export type ScriptLineKind = "sample" | "comment" | "callchain" | "blank" | "unp
 
 /** The columns of a sample line (null when the column is absent). */
 export interface ScriptLine {
+  /** Command name as printed (trimmed). */
   comm: string | null;
+  /** Process id (printed as `pid/tid` with `-F +pid`). */
   pid: number | null;
+  /** Thread id (the single id perf script prints by default). */
   tid: number | null;
+  /** CPU from `[NNN]`. */
   cpu: number | null;
   /** Time in ns (at the printed precision), null without a time column. */
   ts: bigint | null;

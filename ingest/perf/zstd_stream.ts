@@ -33,9 +33,14 @@ export class ZstdStream {
   private err: Error | null = null;
   private reject: ((e: Error) => void) | null = null;
 
-  /** @param maxOutput cap on the output of one piece (bytes) */
+  /**
+   * Creates a decoder (the zstd context is made on the first push).
+   *
+   * @param maxOutput cap on the output of one piece (bytes)
+   */
   constructor(readonly maxOutput: number = MAX_PIECE_OUTPUT) {}
 
+  /** The decoder, created on first use. */
   private open(): ZstdDecompress {
     if (this.d) return this.d;
     const d = createZstdDecompress();
@@ -52,6 +57,7 @@ export class ZstdStream {
     return d;
   }
 
+  /** Records the first error, rejects the pending push and stops the decoder. */
   private fail(e: Error): void {
     if (!this.err) this.err = e;
     const rj = this.reject;

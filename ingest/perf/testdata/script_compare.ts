@@ -14,13 +14,19 @@ import { emptyScriptLine, parseScriptLine } from "../script_line.ts";
 
 /** One sample as perf script shows it. */
 export interface ScriptRow {
+  /** Command name. */
   comm: string;
+  /** Process id (null when the text has none). */
   pid: number | null;
+  /** Thread id. */
   tid: number;
+  /** CPU. */
   cpu: number;
   /** ns */
   ts: bigint;
+  /** `system:event`. */
   event: string;
+  /** The payload as perf script prints it. */
   payload: string;
 }
 

@@ -60,13 +60,17 @@ export interface SynthPerfOptions {
   softwareAttr?: boolean;
   /** Leave out the tracing data. */
   noTracingData?: boolean;
+  /** The records, in file order. */
   records: SynthRecord[];
+  /** OSRELEASE feature text (default `6.18.44-synth`). */
   osRelease?: string;
 }
 
 /** The written file and the formats its tracing data holds. */
 export interface SynthPerf {
+  /** The file. */
   bytes: Uint8Array;
+  /** Formats written into the tracing data. */
   formats: EventFormat[];
 }
 
