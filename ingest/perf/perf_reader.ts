@@ -12,7 +12,7 @@ import type { FileSource } from "../file_source.ts";
 import type { EventFormat } from "../format/types.ts";
 import { CommTracker } from "./comm_tracker.ts";
 import { OrderedQueue } from "./ordered_queue.ts";
-import { attrStructSize, type PerfAttr, readAttr } from "./perf_attr.ts";
+import { type PerfAttr, readAttr } from "./perf_attr.ts";
 import { FEAT, MISC_COMM_EXEC, PERF_TYPE_TRACEPOINT, REC } from "./perf_constants.ts";
 import { emptyFeatures, type PerfFeatures, readFeature } from "./perf_features.ts";
 import { type PerfFileHeader, readPerfHeader } from "./perf_header.ts";
@@ -387,7 +387,9 @@ class Reader {
         // The payload follows the 16-byte record (not counted in its size).
         const n = v.getUint32(off + 8, le);
         const payload = bytes.subarray(off + size, off + size + n);
-        this.features.present.includes(1) || this.features.present.push(1);
+        if (!this.features.present.includes(FEAT.TRACING_DATA)) {
+          this.features.present.push(FEAT.TRACING_DATA);
+        }
         this.setTracing(parseTracingData(payload, this.src.name, fileOff + size, this.warnings));
         return;
       }
@@ -416,7 +418,6 @@ class Reader {
     }
     r.pos = 8;
     const attr = readAttr(r, attrBytes);
-    void attrStructSize;
     const ids: bigint[] = [];
     while (r.pos + 8 <= size) ids.push(r.u64());
     this.addEvsel(attr, ids);
