@@ -330,3 +330,18 @@ for (const [name, o] of perfOk ? CROSS : []) {
     }
   });
 }
+
+Deno.test("synthetic perf.data: ID_INDEX ids are checked against the attrs", async () => {
+  // {header; u64 nr; {u64 id, idx, cpu, tid}[2]}: id 100 is attr 0's, id 7777 nobody's
+  const b = new Uint8Array(8 + 8 + 64);
+  const v = new DataView(b.buffer);
+  v.setUint32(0, 69, true);
+  v.setUint16(6, b.length, true);
+  v.setBigUint64(8, 2n, true);
+  v.setBigUint64(16, 100n, true);
+  v.setBigUint64(48, 7777n, true);
+  const { rows, result } = await rowsOf({}, [{ kind: "bytes", bytes: b }, ...BASE]);
+  deepStrictEqual(rows, EXPECTED);
+  equal(result.stats.unknownIndexIds, 1);
+  deepStrictEqual(result.warnings.map((w) => w.code), ["unknown_ids"]);
+});

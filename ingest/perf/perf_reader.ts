@@ -78,6 +78,8 @@ export interface PerfReadStats {
   unknownFormat: number;
   /** Samples whose id matches no attr, or that have no/damaged RAW data. */
   badSamples: number;
+  /** ID_INDEX entries whose id no attr lists. */
+  unknownIndexIds: number;
   /** Events the kernel reported lost (PERF_RECORD_LOST + LOST_SAMPLES). */
   lostEvents: bigint;
   /** Bytes of a damaged or truncated tail not read. */
@@ -164,6 +166,7 @@ class Reader {
     otherSamples: 0,
     unknownFormat: 0,
     badSamples: 0,
+    unknownIndexIds: 0,
     lostEvents: 0n,
     lostBytes: 0,
     unordered: 0,
@@ -354,6 +357,15 @@ class Reader {
           misc,
           this.emit,
         );
+        return;
+      }
+      case REC.ID_INDEX: {
+        // {u64 nr; {u64 id, idx, cpu, tid}[nr]}: each id must belong to an attr.
+        if (size < 16) return;
+        const nr = Math.min(Number(v.getBigUint64(off + 8, le) & 0xffffffn), (size - 16) / 32);
+        for (let i = 0; i < nr; i++) {
+          if (!this.evselById(v, off + 16 + i * 32)) this.stats.unknownIndexIds++;
+        }
         return;
       }
       case REC.LOST:
@@ -791,6 +803,12 @@ export async function readPerfData(
       code: "bad_samples",
       message:
         `${st.badSamples} samples with an unknown id or without a usable RAW payload were skipped`,
+    });
+  }
+  if (st.unknownIndexIds > 0) {
+    rd.warnings.push({
+      code: "unknown_ids",
+      message: `ID_INDEX lists ${st.unknownIndexIds} sample ids that no attr has`,
     });
   }
   if (st.lostEvents > 0n) {
