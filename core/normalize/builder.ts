@@ -42,6 +42,73 @@ export interface CanonicalTables {
   statements: string[];
 }
 
+/**
+ * Receives requests, observed commands and faults in their final order (time, then emission) while
+ * the normalizer runs, instead of the builder keeping them: memory then stays bounded by the rows
+ * still in flight (a decoder's open group, a CPU's pending unmaps), not by the trace length.
+ *
+ * Rows are passed before the request-source filter (it is known only at the end: see
+ * {@linkcode StreamResolver.keepSource}). Address spaces and devices are passed as keys, resolved to
+ * their final names by the {@linkcode StreamResolver} once normalization is finished (a name learned
+ * later, such as an mm pointer at `exit_mmap`, shows in every row). The row objects are only valid
+ * during the call.
+ */
+export interface CanonicalSink {
+  /**
+   * A request.
+   *
+   * @param r the request (its `mm` is not final: use `mm`)
+   * @param mm key of its address space for {@linkcode StreamResolver.mmId} (-1: none)
+   */
+  request(r: Readonly<RequestRec>, mm: number): void;
+  /**
+   * An observed command (its `submission` is the builder's key, in order of first appearance).
+   *
+   * @param c the command (its `device` is not final: use `device`)
+   * @param device key for {@linkcode StreamResolver.deviceName} (-1: none)
+   */
+  observed(c: Readonly<ObservedRec>, device: number): void;
+  /**
+   * A fault or page request (final).
+   *
+   * @param f the row
+   */
+  fault(f: FaultRow): void;
+}
+
+/** Final names of the keys a {@linkcode CanonicalSink} got, and the request filter. */
+export interface StreamResolver {
+  /**
+   * Whether requests of this source are kept (one preferred SVA source per trace, DMA always).
+   *
+   * @param source the request's source
+   * @returns true when kept
+   */
+  keepSource(source: string): boolean;
+  /**
+   * The final id of an address-space key.
+   *
+   * @param key the key (-1: none)
+   * @returns the mm id or null
+   */
+  mmId(key: number): string | null;
+  /**
+   * The final name of a device key.
+   *
+   * @param key the key (-1: none)
+   * @returns the device name or null
+   */
+  deviceName(key: number): string | null;
+  /** Requests kept (after the filter). */
+  readonly requests: number;
+  /** Observed commands. */
+  readonly observedCommands: number;
+  /** Faults. */
+  readonly faults: number;
+  /** Rows that came after rows of a later time had been released (a trace out of time order). */
+  readonly late: number;
+}
+
 /** A device as known so far. */
 export interface DeviceRec {
   /** Registry id. */
@@ -251,10 +318,31 @@ export class CanonicalBuilder {
   #process: ProcessEventRec[] = [];
   #seq = 0;
   #submission = 0;
+  #sources = new Map<string, number>();
+  readonly #sink: CanonicalSink | null;
+  #pendingReq: RequestRec[] = [];
+  #pendingObs: ObservedRec[] = [];
+  #pendingFault: FaultRow[] = [];
+  #mmKeys = new Map<MmRef | string, number>();
+  #mmList: (MmRef | string)[] = [];
+  #lastReleased: bigint | null = null;
+  #lastBefore: bigint | null = null;
+  #late = 0;
+  #observedCount = 0;
+  #faultCount = 0;
   /** PASID -> owning mm (latest bind). */
   readonly pasidOwner = new Map<number, MmLike>();
   /** Statement counters and flags, read by the normalizer when finishing. */
   readonly counts = new Map<string, number>();
+
+  /**
+   * Creates an empty collector.
+   *
+   * @param sink where requests, observed commands and faults go (default: kept in the builder)
+   */
+  constructor(sink: CanonicalSink | null = null) {
+    this.#sink = sink;
+  }
 
   /**
    * Adds one to a named counter.
@@ -480,7 +568,9 @@ export class CanonicalBuilder {
    */
   request(r: Omit<RequestRec, "seq">): RequestRec {
     const rec = { ...r, seq: this.#seq++ };
-    this.#requests.push(rec);
+    this.#sources.set(r.source, (this.#sources.get(r.source) ?? 0) + 1);
+    if (this.#sink) this.#pendingReq.push(rec);
+    else this.#requests.push(rec);
     return rec;
   }
 
@@ -499,7 +589,9 @@ export class CanonicalBuilder {
    * @param c the command (without ordering key)
    */
   observed(c: Omit<ObservedRec, "seq">): void {
-    this.#observed.push({ ...c, seq: this.#seq++ });
+    const rec = { ...c, seq: this.#seq++ };
+    if (this.#sink) this.#pendingObs.push(rec);
+    else this.#observed.push(rec);
   }
 
   /**
@@ -508,7 +600,8 @@ export class CanonicalBuilder {
    * @param f the fault row
    */
   fault(f: FaultRow): void {
-    this.#faults.push(f);
+    if (this.#sink) this.#pendingFault.push(f);
+    else this.#faults.push(f);
   }
 
   /**
@@ -520,9 +613,100 @@ export class CanonicalBuilder {
     this.#process.push(e);
   }
 
-  /** Requests recorded so far (read-only view for the normalizer's final filtering). */
-  get requestRecs(): readonly RequestRec[] {
-    return this.#requests;
+  /** Requests recorded so far, by source (for the normalizer's final filtering). */
+  get requestSources(): ReadonlyMap<string, number> {
+    return this.#sources;
+  }
+
+  /** Rows waiting for {@linkcode CanonicalBuilder.release} (with a sink). */
+  get pending(): number {
+    return this.#pendingReq.length + this.#pendingObs.length + this.#pendingFault.length;
+  }
+
+  /**
+   * Hands the rows older than `before` to the sink, in final order. The caller guarantees that no
+   * row older than `before` will be added or changed later (the normalizer's watermark: the current
+   * event's time, or the oldest row a decoder still holds).
+   *
+   * @param before release rows with `ts < before`; null releases everything (end of stream)
+   */
+  release(before: bigint | null): void {
+    const sink = this.#sink;
+    if (!sink) return;
+    // rows added since the last release are not older than its watermark: nothing new is ready
+    if (before !== null && this.#lastBefore !== null && before <= this.#lastBefore) return;
+    this.#lastBefore = before;
+    const reqs = takeBefore(this.#pendingReq, before, bySeq);
+    this.#pendingReq = reqs.rest;
+    const obs = takeBefore(this.#pendingObs, before, bySeq);
+    this.#pendingObs = obs.rest;
+    const faults = takeBefore(this.#pendingFault, before, null);
+    this.#pendingFault = faults.rest;
+    // requests before observed commands at equal times (the replay's merge order)
+    let i = 0, j = 0;
+    const r = reqs.ready, o = obs.ready;
+    while (i < r.length || j < o.length) {
+      if (i < r.length && (j >= o.length || r[i]!.ts <= o[j]!.ts)) {
+        const x = r[i++]!;
+        this.#order(x.ts);
+        sink.request(x, this.#mmKey(x.mm));
+      } else {
+        const x = o[j++]!;
+        this.#order(x.ts);
+        this.#observedCount++;
+        sink.observed(x, x.device === null ? -1 : x.device.id);
+      }
+    }
+    for (const f of faults.ready) {
+      this.#faultCount++;
+      sink.fault(f);
+    }
+  }
+
+  #order(ts: bigint): void {
+    if (this.#lastReleased !== null && ts < this.#lastReleased) this.#late++;
+    else this.#lastReleased = ts;
+  }
+
+  #mmKey(m: MmLike): number {
+    if (m === null) return -1;
+    let k = this.#mmKeys.get(m);
+    if (k === undefined) {
+      k = this.#mmList.length;
+      this.#mmList.push(m);
+      this.#mmKeys.set(m, k);
+    }
+    return k;
+  }
+
+  /**
+   * The resolver of a streamed normalization (call after {@linkcode CanonicalBuilder.finish}).
+   *
+   * @param keepRequest which requests are kept
+   * @returns names for the keys the sink got, the filter and the counts
+   */
+  resolver(keepRequest: (r: { source: string }) => boolean): StreamResolver {
+    const mmList = this.#mmList;
+    const devices = this.#devices;
+    let kept = 0;
+    for (const [source, n] of this.#sources) if (keepRequest({ source })) kept += n;
+    const keepBySource = new Map<string, boolean>();
+    return {
+      keepSource(source: string): boolean {
+        let k = keepBySource.get(source);
+        if (k === undefined) keepBySource.set(source, k = keepRequest({ source }));
+        return k;
+      },
+      mmId: (key: number) => (key < 0 ? null : mmId(mmList[key] ?? null)),
+      deviceName: (key: number) => {
+        const d = key < 0 ? undefined : devices[key];
+        return d ? deviceName(resolve(d)) : null;
+      },
+      requests: kept,
+      observedCommands: this.#observedCount,
+      faults: this.#faultCount,
+      late: this.#late,
+    };
   }
 
   /** Bindings recorded so far. */
@@ -568,19 +752,7 @@ export class CanonicalBuilder {
     const reqs = this.#requests.filter(keepRequest).sort((a, b) =>
       a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : a.seq - b.seq
     );
-    const requests: RequestRow[] = reqs.map((r, i) => ({
-      request_id: i,
-      ts: r.ts,
-      cpu: r.cpu,
-      mm: mmId(r.mm),
-      pid: r.pid,
-      pasid: r.pasid,
-      start: r.start,
-      end: r.end,
-      pages: r.full ? pagesOf(0n, END_ALL) : pagesOf(r.start, r.end),
-      source: r.source,
-      full: r.full,
-    }));
+    const requests: RequestRow[] = reqs.map((r, i) => requestRow(r, i, mmId(r.mm)));
     const obs = [...this.#observed].sort((a, b) =>
       a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : a.seq - b.seq
     );
@@ -591,23 +763,7 @@ export class CanonicalBuilder {
         s = subIds.size;
         subIds.set(c.submission, s);
       }
-      return {
-        command_id: i,
-        ts: c.ts,
-        cpu: c.cpu,
-        iommu: c.iommu,
-        submission_id: s,
-        kind: c.kind,
-        domain_id: c.domain_id,
-        pasid: c.pasid,
-        sid: c.sid,
-        device: c.device ? deviceName(resolve(c.device)) : null,
-        addr: c.addr,
-        size: c.size,
-        granularity: c.granularity,
-        raw: c.raw,
-        fields: c.fields,
-      };
+      return observedRow(c, i, s, c.device ? deviceName(resolve(c.device)) : null);
     });
     const faults = [...this.#faults].sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : 0));
     const process_events: ProcessEventRow[] = this.#process.map((e) => ({
@@ -628,6 +784,76 @@ export class CanonicalBuilder {
       statements,
     };
   }
+}
+
+/**
+ * The `requests` row of a request (also for rows streamed through a {@linkcode CanonicalSink}).
+ *
+ * @param r the request's facts
+ * @param id its `request_id` (position among the kept requests, in time order)
+ * @param mm its final mm id
+ * @returns the row
+ * @example
+ * ```ts
+ * import { requestRow } from "./builder.ts";
+ * const row = requestRow({ ts: 5n, cpu: 0, pid: 1, pasid: 2, start: 0x1800n, end: 0x2800n,
+ *   source: "munmap", full: false }, 0, "pid:1");
+ * console.assert(row.pages === 2n && row.mm === "pid:1");
+ * ```
+ */
+export function requestRow(
+  r: Pick<RequestRec, "ts" | "cpu" | "pid" | "pasid" | "start" | "end" | "source" | "full">,
+  id: number,
+  mm: string | null,
+): RequestRow {
+  return {
+    request_id: id,
+    ts: r.ts,
+    cpu: r.cpu,
+    mm,
+    pid: r.pid,
+    pasid: r.pasid,
+    start: r.start,
+    end: r.end,
+    pages: r.full ? pagesOf(0n, END_ALL) : pagesOf(r.start, r.end),
+    source: r.source,
+    full: r.full,
+  };
+}
+
+/**
+ * The `observed_commands` row of a command (also for rows streamed through a
+ * {@linkcode CanonicalSink}).
+ *
+ * @param c the command's facts
+ * @param id its `command_id` (position in time order)
+ * @param submission its `submission_id` (submissions numbered in order of first appearance)
+ * @param device its final device name
+ * @returns the row
+ */
+export function observedRow(
+  c: Omit<ObservedRec, "device" | "submission" | "seq">,
+  id: number,
+  submission: number,
+  device: string | null,
+): ObservedCommandRow {
+  return {
+    command_id: id,
+    ts: c.ts,
+    cpu: c.cpu,
+    iommu: c.iommu,
+    submission_id: submission,
+    kind: c.kind,
+    domain_id: c.domain_id,
+    pasid: c.pasid,
+    sid: c.sid,
+    device,
+    addr: c.addr,
+    size: c.size,
+    granularity: c.granularity,
+    raw: c.raw,
+    fields: c.fields,
+  };
 }
 
 /**
@@ -652,6 +878,35 @@ export function resolve(d: DeviceRec): DeviceRec {
 export function deviceName(d: DeviceRec): string {
   if (d.name !== null) return d.name;
   return `${d.iommu ?? "?"}/${d.sid === null ? "?" : bdf(d.sid)}`;
+}
+
+function bySeq(a: { ts: bigint; seq: number }, b: { ts: bigint; seq: number }): number {
+  return a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : a.seq - b.seq;
+}
+
+/** Splits `rows` into those with `ts < before` (sorted) and the rest (in their order). */
+function takeBefore<T extends { ts: bigint }>(
+  rows: T[],
+  before: bigint | null,
+  cmp: ((a: T, b: T) => number) | null,
+): { ready: T[]; rest: T[] } {
+  if (rows.length === 0) return { ready: rows, rest: rows };
+  let ready: T[], rest: T[];
+  if (before === null) {
+    ready = rows;
+    rest = [];
+  } else {
+    ready = [];
+    rest = [];
+    for (const r of rows) (r.ts < before ? ready : rest).push(r);
+  }
+  let sorted = true;
+  for (let i = 1; i < ready.length && sorted; i++) {
+    const a = ready[i - 1]!, b = ready[i]!;
+    sorted = cmp ? cmp(a, b) <= 0 : a.ts <= b.ts;
+  }
+  if (!sorted) ready.sort(cmp ?? ((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : 0)));
+  return { ready, rest };
 }
 
 function mmId(m: MmLike): string | null {

@@ -16,7 +16,8 @@
  * An `iommu:unmap` that happens inside a `dma_unmap_*` call (same CPU, right before the DMA event)
  * is part of that DMA request; an `iommu:unmap` that no DMA event follows (VFIO, iommufd, drivers
  * using the IOMMU API directly) becomes its own request with source `iommu_unmap` and no mm (the
- * event names no device).
+ * event names no device). It becomes one at the next other event on its CPU, or once `absorbNs`
+ * (default 1 ms) passed after the CPU's last pending unmap with no DMA event (an idle CPU).
  *
  * @module
  */
@@ -36,6 +37,7 @@ interface PendingUnmap {
 export class IommuEventDecoder {
   #b: CanonicalBuilder;
   #pending = new Map<string, PendingUnmap[]>();
+  #absorbNs: bigint;
   /** `iommu:map` events seen. */
   maps = 0;
   /** `iommu:unmap` events absorbed by a DMA unmap. */
@@ -45,9 +47,11 @@ export class IommuEventDecoder {
    * Creates the decoder.
    *
    * @param b the collector
+   * @param absorbNs how long pending unmaps wait for their DMA event (ns)
    */
-  constructor(b: CanonicalBuilder) {
+  constructor(b: CanonicalBuilder, absorbNs = 1_000_000n) {
     this.#b = b;
+    this.#absorbNs = absorbNs;
   }
 
   /**
@@ -159,6 +163,33 @@ export class IommuEventDecoder {
         full: false,
       });
     }
+  }
+
+  /**
+   * Turns the pending unmaps of CPUs whose last one is more than `absorbNs` old into requests.
+   *
+   * @param now the current event's time
+   */
+  expire(now: bigint): void {
+    if (this.#pending.size === 0) return;
+    for (const [k, list] of [...this.#pending]) {
+      const last = list[list.length - 1];
+      if (last === undefined || now - last.ts > this.#absorbNs) this.interrupt(k);
+    }
+  }
+
+  /**
+   * The time of the oldest pending `iommu:unmap` (it may still become a request).
+   *
+   * @returns that time, or null when none is pending
+   */
+  pendingSince(): bigint | null {
+    let m: bigint | null = null;
+    for (const list of this.#pending.values()) {
+      const first = list[0];
+      if (first !== undefined && (m === null || first.ts < m)) m = first.ts;
+    }
+    return m;
   }
 
   /** End of stream. */

@@ -37,7 +37,9 @@ import type { Topology } from "../topology.ts";
 import {
   CanonicalBuilder,
   type CanonicalBuilder as Builder,
+  type CanonicalSink,
   type CanonicalTables,
+  type StreamResolver,
 } from "./builder.ts";
 import { CacheTagDecoder } from "./cache_tag.ts";
 import { DmaEventDecoder } from "./dma_events.ts";
@@ -49,7 +51,7 @@ import { onPrqReport } from "./prq_report.ts";
 import { QiSubmitDecoder } from "./qi_submit.ts";
 import { SyscallRequestDecoder } from "./syscall_requests.ts";
 
-export type { CanonicalTables } from "./builder.ts";
+export type { CanonicalSink, CanonicalTables, StreamResolver } from "./builder.ts";
 
 /** Options of {@linkcode normalize}. */
 export interface NormalizeOptions {
@@ -61,7 +63,7 @@ export interface NormalizeOptions {
   probeMappings?: readonly ProbeMapping[];
   /** A topology: its units and devices are added, and its bindings are applied to the trace's processes. */
   topology?: Topology;
-  /** Max gap inside an inferred VT-d submission run, ns (default 2000). */
+  /** Max gap inside an inferred VT-d submission run, ns (default 2000); a run ends after it. */
   qiGapNs?: bigint;
   /** Max descriptors per batched VT-d submission (default 16). */
   qiMaxBatch?: number;
@@ -71,6 +73,23 @@ export interface NormalizeOptions {
   qiRequestGapNs?: bigint;
   /** On a malformed event: throw a {@linkcode TraceError} (default) or skip and count it. */
   onMalformed?: "throw" | "skip";
+  /** How long an `iommu:unmap` waits for the DMA unmap event that absorbs it, ns (default 1 ms). */
+  unmapAbsorbNs?: bigint;
+  /**
+   * Stream requests, observed commands and faults to this sink in their final order instead of
+   * keeping them (see {@linkcode CanonicalSink}); finish with {@linkcode Normalizer.finishStream}.
+   */
+  sink?: CanonicalSink;
+  /** With a sink: events between two hand-overs to it (default 1024; 1 hands over after each). */
+  releaseEvery?: number;
+}
+
+/** What a streamed normalization leaves: the tables kept in memory and the sink's resolver. */
+export interface StreamedCanonical {
+  /** The canonical tables; `requests`, `observed_commands` and `faults` went to the sink (empty). */
+  tables: CanonicalTables;
+  /** Final names of the sink's keys, the request filter and the row counts. */
+  resolver: StreamResolver;
 }
 
 /** Tracepoints the normalizer reads, as `system:event`. */
@@ -135,6 +154,8 @@ const SVA_CLASSES: ReadonlyArray<readonly string[]> = [
   ["qi_submit"],
 ];
 const DMA_SOURCES = new Set(["dma_unmap", "iommu_unmap"]);
+/** Events between two releases of streamed rows. */
+const RELEASE_EVERY = 1024;
 const WHAT_IF = new Set(["munmap", "mprotect", "madvise", "mremap", "tlb_flush"]);
 
 /**
@@ -154,7 +175,7 @@ const WHAT_IF = new Set(["munmap", "mprotect", "madvise", "mremap", "tlb_flush"]
 export class Normalizer {
   #o: NormalizeOptions;
   #site: EventSite;
-  #b: Builder = new CanonicalBuilder();
+  #b: Builder;
   #mm = new MmTracker();
   #qi: QiSubmitDecoder;
   #ct: CacheTagDecoder;
@@ -167,6 +188,9 @@ export class Normalizer {
   #topoComm = new Map<string, { pasid: number | null; devices: string[]; bound: Set<MmRef> }>();
   #finished = false;
   #exited = new WeakSet<MmRef>();
+  #streaming: boolean;
+  #sinceRelease = 0;
+  #releaseEvery: number;
 
   /**
    * Creates a normalizer.
@@ -176,6 +200,9 @@ export class Normalizer {
   constructor(opts: NormalizeOptions = {}) {
     this.#o = opts;
     this.#site = { file: opts.file ?? "<events>", index: 0 };
+    this.#b = new CanonicalBuilder(opts.sink ?? null);
+    this.#streaming = opts.sink !== undefined;
+    this.#releaseEvery = Math.max(1, opts.releaseEvery ?? RELEASE_EVERY);
     this.#qi = new QiSubmitDecoder(this.#b, {
       gapNs: opts.qiGapNs ?? 2000n,
       maxBatch: opts.qiMaxBatch ?? 16,
@@ -183,7 +210,7 @@ export class Normalizer {
       requestGapNs: opts.qiRequestGapNs ?? 20000n,
     });
     this.#ct = new CacheTagDecoder(this.#b, this.#mm);
-    this.#iommu = new IommuEventDecoder(this.#b);
+    this.#iommu = new IommuEventDecoder(this.#b, opts.unmapAbsorbNs ?? 1_000_000n);
     this.#dma = new DmaEventDecoder(this.#b, this.#iommu);
     this.#sys = new SyscallRequestDecoder(this.#b, this.#mm);
     this.#probes = new ProbeEventDecoder(
@@ -272,6 +299,16 @@ export class Normalizer {
   }
 
   /**
+   * Rows held back from the sink (streaming): bounded by what decoders hold open and by the
+   * release interval, not by the trace length.
+   *
+   * @returns the number of requests, observed commands and faults not yet streamed
+   */
+  get pendingRows(): number {
+    return this.#b.pending;
+  }
+
+  /**
    * Feeds one event (events must come in time order).
    *
    * @param ev the event
@@ -284,12 +321,21 @@ export class Normalizer {
     try {
       this.#dispatch(ev, key);
     } catch (e) {
-      if (e instanceof TraceError && this.#o.onMalformed === "skip") {
-        this.#malformed.set(key, (this.#malformed.get(key) ?? 0) + 1);
-        return;
-      }
-      throw e;
+      if (!(e instanceof TraceError && this.#o.onMalformed === "skip")) throw e;
+      this.#malformed.set(key, (this.#malformed.get(key) ?? 0) + 1);
     }
+    if (this.#streaming && ++this.#sinceRelease >= this.#releaseEvery) this.#release(ev.ts);
+  }
+
+  /** Streams the rows no decoder can still add to or change: older than `now` and than any held. */
+  #release(now: bigint): void {
+    this.#sinceRelease = 0;
+    let w = now;
+    const q = this.#qi.pendingSince(now);
+    if (q !== null && q < w) w = q;
+    const u = this.#iommu.pendingSince();
+    if (u !== null && u < w) w = u;
+    this.#b.release(w);
   }
 
   #dispatch(ev: TraceEvent, key: string): void {
@@ -306,6 +352,9 @@ export class Normalizer {
     }
     this.#seen.set(key, (this.#seen.get(key) ?? 0) + 1);
     if (isCt) this.#qi.cacheTagsSeen = true;
+    // Time: runs and pending unmaps that nothing can continue any more end now.
+    this.#qi.expire(ev.ts);
+    this.#iommu.expire(ev.ts);
     // Per-CPU sequencing: anything else on this CPU ends in-flight groups.
     if (key !== "intel_iommu:qi_submit") this.#qi.interrupt(cpuKey, isCtFlush);
     if (!isCt) this.#ct.interrupt(cpuKey, isQi);
@@ -406,21 +455,40 @@ export class Normalizer {
    * @returns the canonical tables
    */
   finish(): CanonicalTables {
+    return this.#finish().tables;
+  }
+
+  /**
+   * Ends a streamed normalization (one with a `sink`): the remaining rows go to the sink.
+   *
+   * @returns the tables kept in memory and the resolver of the sink's keys
+   * @throws {UsageError} without a sink
+   */
+  finishStream(): StreamedCanonical {
+    if (!this.#streaming) throw new UsageError("Normalizer: finishStream needs a sink");
+    const r = this.#finish();
+    return { tables: r.tables, resolver: r.resolver! };
+  }
+
+  #finish(): { tables: CanonicalTables; resolver: StreamResolver | null } {
     if (this.#finished) throw new UsageError("Normalizer: finish called twice");
     this.#finished = true;
     this.#qi.finish();
     this.#ct.finish();
     this.#iommu.finish();
     const b = this.#b;
-    const recs = b.requestRecs;
-    const present = new Set(recs.map((r) => r.source));
+    b.release(null);
+    const sources = b.requestSources;
+    const present = new Set(sources.keys());
     const whatIf = this.#o.whatIf === true;
     let svaClass: readonly string[] = [];
     if (!whatIf) svaClass = SVA_CLASSES.find((c) => c.some((s) => present.has(s))) ?? [];
     const keep = (r: { source: string }) =>
       DMA_SOURCES.has(r.source) || (whatIf ? WHAT_IF.has(r.source) : svaClass.includes(r.source));
-    const dropped = recs.filter((r) => !keep(r)).length;
-    return b.finish(keep, this.#statements(present, svaClass, dropped));
+    let dropped = 0;
+    for (const [source, n] of sources) if (!keep({ source })) dropped += n;
+    const tables = b.finish(keep, this.#statements(present, svaClass, dropped));
+    return { tables, resolver: this.#streaming ? b.resolver(keep) : null };
   }
 
   #statements(present: Set<string>, svaClass: readonly string[], dropped: number): string[] {

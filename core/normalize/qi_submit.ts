@@ -12,7 +12,9 @@
  *   `qi_submit` events on that CPU are one submission.
  * - **Inferred** otherwise. A *run* is a maximal sequence of `qi_submit` events on one CPU, for
  *   one IOMMU, with no other normalizer event on that CPU in between, each within `gapNs`
- *   (default 2000 ns) of the previous. A run is split into submissions by these rules:
+ *   (default 2000 ns) of the previous. A run ends at the first event (on any CPU) more than
+ *   `gapNs` after its last descriptor, so an idle CPU does not hold it open (and the rows after it
+ *   can stream out). A run is split into submissions by these rules:
  *   1. A traced `inv_wait` starts a submission that takes the (at most two) IOTLB / dev-TLB
  *      descriptors after it: the kernel's PRQ drain submits `[inv_wait(fence), p_iotlb,
  *      p_dev_tlb]` in one call with `QI_OPT_WAIT_DRAIN`.
@@ -214,6 +216,44 @@ export class QiSubmitDecoder {
       this.#afterCt.delete(cpuKey);
       this.#groups.delete(cpuKey);
       this.#teardown.delete(cpuKey);
+    }
+  }
+
+  /**
+   * The time of the oldest row this decoder may still emit or change: the first descriptor of an
+   * open run, or an open request group's request while a later descriptor could still extend it.
+   *
+   * @param now the current event's time (later descriptors come no earlier)
+   * @returns that time, or null when nothing is held
+   */
+  pendingSince(now: bigint): bigint | null {
+    let m: bigint | null = null;
+    for (const run of this.#runs.values()) {
+      const first = run.items[0];
+      if (first !== undefined && (m === null || first.ts < m)) m = first.ts;
+    }
+    if (this.#groups.size > 0) {
+      // descriptors still to be emitted are no older than `floor`
+      const floor = m !== null && m < now ? m : now;
+      for (const g of this.#groups.values()) {
+        if (g.lastTs + this.#o.requestGapNs < floor) continue;
+        if (m === null || g.rec.ts < m) m = g.rec.ts;
+      }
+    }
+    return m;
+  }
+
+  /**
+   * Ends the inferred runs that no descriptor can continue any more: the last one is more than
+   * `gapNs` before `now` (the time of the event about to be handled).
+   *
+   * @param now the current event's time
+   */
+  expire(now: bigint): void {
+    if (this.#runs.size === 0) return;
+    const gap = this.#o.gapNs;
+    for (const [k, run] of this.#runs) {
+      if (run.explicit === null && now - run.lastTs > gap) this.#close(k, run);
     }
   }
 
