@@ -267,12 +267,43 @@ export function x86Ceiling(options: PolicyOptions, kernel: KernelVersion): numbe
 }
 
 /**
+ * Request sources whose ranges the kernel computed on the IOMMU side of the CPU flush: the
+ * secondary-TLB notifier (`mmu_notifier`, a probe on `__mmu_notifier_arch_invalidate_secondary_tlbs`),
+ * the VT-d cache-tag flush events and ranges decoded from `qi_submit` descriptors. On x86 6.6+ the
+ * notifier runs after `flush_tlb_mm_range` has applied the CPU-side ceiling (iommu.md §3.1), so a
+ * range that went over it already arrived as `(0, ULONG_MAX)`: applying the ceiling again would
+ * turn a kernel's 2 MiB THP flush (512 pages, one 2 MiB stride) into a full flush it never issued.
+ */
+export const KERNEL_RANGE_SOURCES: ReadonlySet<string> = new Set([
+  "mmu_notifier",
+  "cache_tag_flush_range",
+  "cache_tag_flush_all",
+  "cache_tag_flush_range_np",
+  "qi_submit",
+]);
+
+/**
  * Whether a request reaches the IOMMU as a full flush under a CPU-side ceiling.
+ *
+ * The ceiling applies only to ranges that have not been through the kernel's CPU flush: what-if
+ * requests built from syscall ranges (`munmap`, `mprotect`, `madvise`, `mremap`, `tlb_flush`) and
+ * any source not in {@linkcode KERNEL_RANGE_SOURCES}. DMA-API requests (IOVA ranges) never get it.
  *
  * @param req the request
  * @param ceiling pages (0 = none)
  * @returns true for a full flush
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { reachesAsFull, type RequestInfo } from "./policy.ts";
+ * const r = (source: string): RequestInfo => ({ id: 0, ts: 0n, tsNs: 0, cpu: 0, startPfn: 0,
+ *   endPfn: 512, pages: 512, full: false, dma: false, source });
+ * assert(reachesAsFull(r("munmap"), 33)); // a what-if syscall range over the ceiling
+ * assert(!reachesAsFull(r("cache_tag_flush_range"), 33)); // the kernel's own (THP) range
+ * assert(!reachesAsFull(r("munmap"), 0)); // no ceiling (before 6.6)
+ * ```
  */
 export function reachesAsFull(req: RequestInfo, ceiling: number): boolean {
-  return req.full || (ceiling > 0 && !req.dma && req.pages > ceiling);
+  return req.full ||
+    (ceiling > 0 && !req.dma && req.pages > ceiling && !KERNEL_RANGE_SOURCES.has(req.source));
 }

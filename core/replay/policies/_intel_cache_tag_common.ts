@@ -2,13 +2,24 @@
  * Shared body of the VT-d cache-tag policies (v6.10 onwards, iommu.md §3.2 (e), (f)).
  *
  * One `p_iotlb_inv` per IOTLB tag (IOMMU, DID, PASID) and one `p_dev_tlb_inv` per ATS device, both
- * for one naturally aligned power-of-two block (`calculate_psi_aligned_address`). A full flush
- * (`cache_tag_flush_all`, or a mask reaching 52 bits) issues a PASID-selective `p_iotlb_inv` and a
- * whole-range `p_dev_tlb_inv`. Variants: the v6.10.0 first-level under-invalidation, and v6.12
- * batching (one `qi_submit_sync` per IOMMU, at most `maxBatch` descriptors each).
+ * for one naturally aligned power-of-two block (`calculate_psi_aligned_address`); a mask reaching
+ * 52 bits makes both whole-range.
+ *
+ * A full flush (the notifier's `(0, ULONG_MAX)`, i.e. `cache_tag_flush_all`) issues per IOTLB tag a
+ * PASID-selective `p_iotlb_inv`, and per DEVTLB tag, from v6.10 up to v6.16, a whole-device
+ * **non-PASID** `dev_tlb_inv` (`qi_flush_dev_iotlb(..., 0, MAX_AGAW_PFN_WIDTH)`, qw1
+ * 0x7ffffffffffff001; `cache_tag_flush_devtlb_all()` from v6.12). Ethan Milon's "iommu/vt-d: Fix
+ * missing PASID in dev TLB flush with cache_tag_flush_all" (upstream 3141153816bf, v6.17, also in
+ * 6.16.y stable) made it a whole-range `p_dev_tlb_inv` of the tag's PASID: from v6.17 on the policy
+ * emits that. A stable kernel older than 6.17 with the backport behaves like 6.17: replay it with
+ * `--kernel 6.17`.
+ *
+ * Variants: the v6.10.0 first-level under-invalidation, and v6.12 batching (one `qi_submit_sync`
+ * per IOMMU, at most `maxBatch` descriptors each).
  *
  * @module
  */
+import { atLeast } from "../kernel_version.ts";
 import { kind } from "../kinds.ts";
 import { alignDown, orderBase2, POW2, psiMask } from "../pfn_math.ts";
 import {
@@ -20,8 +31,8 @@ import {
   x86Ceiling,
 } from "../policy.ts";
 
-const P_IOTLB = 0, P_DEVTLB = 1, WAIT = 2;
-const KINDS = [kind("p_iotlb_inv"), kind("p_dev_tlb_inv"), kind("inv_wait")];
+const P_IOTLB = 0, P_DEVTLB = 1, WAIT = 2, DEVTLB_NO_PASID = 3;
+const KINDS = [kind("p_iotlb_inv"), kind("p_dev_tlb_inv"), kind("inv_wait"), kind("dev_tlb_inv")];
 
 /** Which cache-tag variant to build. */
 export interface CacheTagVariant {
@@ -42,7 +53,10 @@ export interface CacheTagVariant {
  * @returns the instance
  */
 export function createCacheTag(options: PolicyOptions, v: CacheTagVariant): ReplayPolicy {
-  const ceiling = x86Ceiling(options, policyKernel(options, v.defaultKernel));
+  const kernel = policyKernel(options, v.defaultKernel);
+  const ceiling = x86Ceiling(options, kernel);
+  // cache_tag_flush_all's devTLB descriptor: non-PASID before the v6.17 fix, PASID-tagged after
+  const flushAllDevtlb = atLeast(kernel, 6, 17) ? P_DEVTLB : DEVTLB_NO_PASID;
   // QI_MAX_BATCHED_DESC_COUNT = 16 (v6.12 batching series, iommu.md §1.2, §3.2 (f))
   const maxBatch = v.batched ? options.maxBatch ?? 16 : 1;
   return {
@@ -54,7 +68,8 @@ export function createCacheTag(options: PolicyOptions, v: CacheTagVariant): Repl
     implicitIotlb: false,
     deferred: false,
     evaluate(req, view, out) {
-      let full = reachesAsFull(req, ceiling);
+      const flushAll = reachesAsFull(req, ceiling);
+      let full = flushAll;
       let addr = 0, iotlbPages = FULL, devPages = FULL;
       if (!full) {
         const mask = psiMask(req.startPfn, req.pages);
@@ -66,6 +81,7 @@ export function createCacheTag(options: PolicyOptions, v: CacheTagVariant): Repl
           iotlbPages = v.buggy ? POW2[orderBase2(req.pages)]! : devPages;
         }
       }
+      const devKind = flushAll ? flushAllDevtlb : P_DEVTLB;
       for (let i = 0; i < view.iommuCount; i++) {
         let n = 0;
         const g0 = view.iommuGroupStart[i]!, g1 = view.iommuGroupEnd[i]!;
@@ -79,7 +95,7 @@ export function createCacheTag(options: PolicyOptions, v: CacheTagVariant): Repl
         const d0 = view.groupDeviceStart[g0]!, d1 = view.groupDeviceEnd[g1 - 1]!;
         for (let d = d0; d < d1; d++) {
           if (view.deviceAts[d] !== 1) continue;
-          out.cmd(P_DEVTLB, i, view.deviceGroup[d]!, d, addr, devPages);
+          out.cmd(devKind, i, view.deviceGroup[d]!, d, addr, devPages);
           if (++n === maxBatch) {
             out.wait(i);
             n = 0;
