@@ -275,7 +275,7 @@ export class ReplayEngine {
     q.source = r.source;
     q.dma = r.mm === null && (r.pasid === null || DMA_SOURCES.has(r.source));
     if (this.#forks) this.#children.checkRequest(r, this.#anomalies);
-    this.#fidelity?.openRequest(q.cpu, q.id, q.ts);
+    this.#fidelity?.openRequest(q.cpu, q.id, q.ts, r.pasid);
     const view = this.state.viewFor(r, r.ts);
     const skip = view.deviceCount === 0 || (!q.full && q.pages <= 0);
     const runs = this.#runs;

@@ -1,17 +1,31 @@
 /**
  * Fidelity: does the policy that models the traced kernel reproduce the commands it really issued?
  *
- * Observed commands are assigned to requests by time: each goes to the latest request on the same
- * CPU at or before it (or, when its CPU has had no request or is unknown, to the latest request on
- * any CPU). Then, per request, the replayed and observed commands are compared as multisets under
- * the comparison key
+ * ## Which observed commands are compared
+ *
+ * Fidelity compares like with like: only commands the kernel issued *for an mm-invalidation
+ * request* are compared with what the policy replays for that request. Every other observed
+ * command is counted in `ignored`, with its reason in `ignored_by_reason`:
+ *
+ * - `kind`: a kind the policy never emits (`pc_inv`, `page_grp_resp`, `inv_wait`, ...);
+ * - `teardown`: the PASID-entry teardown at unbind or mm release (`ctx=teardown` in the observed
+ *   row's `fields`: `pc_inv`, then a PASID-selective IOTLB and a whole dev-TLB flush);
+ * - `prq_drain`: the page-request drain at unbind (`ctx=prq_drain`);
+ * - `outside_request`: the command belongs to no request: it came before any request, or it names
+ *   a PASID other than the PASID of the request it would be assigned to (a DMA-API flush-queue
+ *   flush of PASID 0 on a CPU whose latest request is an SVA flush, say).
+ *
+ * The rest are assigned to requests by time: each goes to the latest request on the same CPU at or
+ * before it (or, when its CPU has had no request or is unknown, to the latest request on any CPU),
+ * provided the PASIDs agree (a command or request without a PASID agrees with any). Then, per
+ * request, the replayed and observed commands are compared as multisets under the comparison key
  *
  * ```
  * iommu | kind | device | addr | size
  * ```
  *
  * - `kind` as the kernel names it; wait descriptors are not compared (`qi_submit` does not trace
- *   `inv_wait`), observed kinds the policy never emits are counted as `ignored`;
+ *   `inv_wait`);
  * - `device` only for device-TLB kinds (`p_dev_tlb_inv`, `dev_tlb_inv`, `atc_inv`,
  *   `inv_iotlb_pages`): the observed row's `device`, else the device whose `sid` matches; empty
  *   for IOTLB kinds, whose descriptors name no device;
@@ -31,10 +45,10 @@ export const FIDELITY_KEY =
 
 /** One difference between replayed and observed commands. */
 export interface FidelityDifference {
-  /** The request the commands belong to (null: observed before any request). */
-  request_id: number | null;
+  /** The request the commands belong to. */
+  request_id: number;
   /** The request's time. */
-  ts: bigint | null;
+  ts: bigint;
   /** `missing`: replayed but not observed; `extra`: observed but not replayed. */
   side: "missing" | "extra";
   /** The comparison key. */
@@ -53,8 +67,14 @@ export interface FidelityReport {
   missing: number;
   /** Observed commands not replayed. */
   extra: number;
-  /** Observed commands of kinds the policy never emits (not compared). */
+  /** Observed commands not compared (see `ignored_by_reason`). */
   ignored: number;
+  /**
+   * `ignored` by reason: `kind` (a kind the policy never emits), `teardown` (PASID-entry
+   * teardown), `prq_drain` (page-request drain), `outside_request` (before any request, or another
+   * PASID than the request's). Reasons with no command are absent.
+   */
+  ignored_by_reason: Record<string, number>;
   /** Requests compared. */
   requests: number;
   /** Requests whose commands matched exactly. */
@@ -72,9 +92,15 @@ export interface FidelityReport {
 const DEVICE_KINDS = new Set(["p_dev_tlb_inv", "dev_tlb_inv", "atc_inv", "inv_iotlb_pages"]);
 const HALF = 1n << 63n;
 
+/** Why an observed command is not compared. */
+export type IgnoredReason = "kind" | "teardown" | "prq_drain" | "outside_request";
+
+const CTX = /(?:^|\s)ctx=(teardown|prq_drain)(?:\s|$)/;
+
 interface Bucket {
   requestId: number;
   ts: bigint;
+  pasid: number | null;
   replayed: Map<string, number>;
   observed: Map<string, number>;
   replayedSubs: number;
@@ -164,6 +190,7 @@ export class FidelityTracker {
       missing: 0,
       extra: 0,
       ignored: 0,
+      ignored_by_reason: {},
       requests: 0,
       requests_matched: 0,
       submissions_replayed: 0,
@@ -179,13 +206,15 @@ export class FidelityTracker {
    * @param cpu the CPU, or -1
    * @param requestId the request
    * @param ts its time
+   * @param pasid its PASID, or null when it has none (DMA-API) or it is unknown
    */
-  openRequest(cpu: number, requestId: number, ts: bigint): void {
+  openRequest(cpu: number, requestId: number, ts: bigint, pasid: number | null = null): void {
     const prev = this.#open.get(cpu);
     if (prev) this.#close(prev);
     const b: Bucket = {
       requestId,
       ts,
+      pasid,
       replayed: new Map(),
       observed: new Map(),
       replayedSubs: 0,
@@ -234,20 +263,23 @@ export class FidelityTracker {
    * @param c the observed command
    */
   observed(c: ObservedCommandRow): void {
-    if (!this.#kinds.has(c.kind)) {
-      this.#report.ignored++;
-      return;
+    if (!this.#kinds.has(c.kind)) return this.#ignore("kind");
+    const ctx = c.fields ? CTX.exec(c.fields) : null;
+    if (ctx) return this.#ignore(ctx[1] as IgnoredReason);
+    const b = (c.cpu !== null ? this.#open.get(c.cpu) : undefined) ?? this.#last;
+    if (!b || (b.pasid !== null && c.pasid !== null && c.pasid !== b.pasid)) {
+      return this.#ignore("outside_request");
     }
     const device = c.device ?? (c.sid !== null ? this.#bySid.get(c.sid) ?? null : null);
     const k = fidelityKey(c.iommu ?? "?", c.kind, device, c.addr, c.size);
-    const b = (c.cpu !== null ? this.#open.get(c.cpu) : undefined) ?? this.#last;
-    if (!b) {
-      this.#report.extra++;
-      this.#diff(null, null, "extra", k, 1);
-      return;
-    }
     b.observed.set(k, (b.observed.get(k) ?? 0) + 1);
     b.observedSubs.add(c.submission_id);
+  }
+
+  #ignore(reason: IgnoredReason): void {
+    const r = this.#report;
+    r.ignored++;
+    r.ignored_by_reason[reason] = (r.ignored_by_reason[reason] ?? 0) + 1;
   }
 
   /**
@@ -294,8 +326,8 @@ export class FidelityTracker {
   }
 
   #diff(
-    request_id: number | null,
-    ts: bigint | null,
+    request_id: number,
+    ts: bigint,
     side: "missing" | "extra",
     key: string,
     count: number,

@@ -19,7 +19,7 @@ export { hypotheticalBindings, requestsFromMmTrace, whatIf } from "./whatif.ts";
 export type { BindWish, MmRangeEvent, MmRequestOptions, WhatIfInput } from "./whatif.ts";
 export { BindingState, UNKNOWN_IOMMU } from "./state.ts";
 export type { BindingView, SnapshotDomain, StateSnapshot, ViewQuery } from "./state.ts";
-export { FULL, policyKernel, reachesAsFull, x86Ceiling } from "./policy.ts";
+export { FULL, KERNEL_RANGE_SOURCES, policyKernel, reachesAsFull, x86Ceiling } from "./policy.ts";
 export type {
   CommandSink,
   PolicyFactory,
@@ -56,7 +56,7 @@ export {
 } from "./checks.ts";
 export type { CheckOptions } from "./checks.ts";
 export { FIDELITY_KEY, fidelityKey, FidelityTracker } from "./fidelity.ts";
-export type { FidelityDifference, FidelityReport } from "./fidelity.ts";
+export type { FidelityDifference, FidelityReport, IgnoredReason } from "./fidelity.ts";
 export type { ProcessEventKind, ProcessEventRow } from "./process_event.ts";
 export type { RequestCostRow } from "./policy_run.ts";
 export { PolicyRun } from "./policy_run.ts";

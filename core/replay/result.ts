@@ -125,6 +125,7 @@ export function resultToJSON(
       missing: r.fidelity.missing,
       extra: r.fidelity.extra,
       ignored: r.fidelity.ignored,
+      ignored_by_reason: { ...r.fidelity.ignored_by_reason },
       requests: r.fidelity.requests,
       requests_matched: r.fidelity.requests_matched,
       submissions_replayed: r.fidelity.submissions_replayed,
@@ -132,7 +133,7 @@ export function resultToJSON(
       key: r.fidelity.key,
       first_differences: r.fidelity.first_differences.map((d) => ({
         request_id: d.request_id,
-        ts: d.ts === null ? null : d.ts.toString(),
+        ts: d.ts.toString(),
         side: d.side,
         key: d.key,
         count: d.count,
