@@ -6,14 +6,19 @@
  * text). Conversions whose argument is a field give that field's value:
  * - `REC->f` (through casts) with an integer conversion: the number (hex for `x`, `p`);
  * - `REC->f` of a char array or `__get_str(f)` with `%s`: the string;
- * - `__print_symbolic(REC->f, ...)`: the value whose name was printed;
+ * - `__print_symbolic(REC->f, ...)`: the value whose name was printed (table keys that are enum
+ *   constants without a `TRACE_DEFINE_ENUM`, such as `CACHE_TAG_IOTLB`, take their values from
+ *   `kernel_enums.ts`; a printed number, e.g. `0x1` from trace-cmd for a key it could not
+ *   resolve, is read as the number);
  * - `__print_flags(REC->f, "|", ...)`: the OR of the flags printed (and any hex rest);
  * - `__print_array(__get_dynamic_array(f), ...)`: the list (`{0x1,0x2}` or `1 2`);
  * - `REC->f ? "a" : "b"`: 1 or 0; `cond ? 0 : REC->f`: the field when the printed value is not
  *   the constant (the kernel's `IS_ERR_VALUE` split of an address into `addr=` and `err=`).
  * Numbers from direct conversions win over names read back from tables. Conversions whose
- * argument is any other expression only have to match. Plain `%p` is not read back from kernel
- * text: the kernel prints a hashed pointer.
+ * argument is any other expression only have to match. Plain `%p` in kernel text is read back
+ * only when it cannot be a hash: by default (trace option `hash-ptr`, v5.12+) the kernel prints a
+ * 32-bit hash of the pointer, zero-extended, and with the option off the real address; a printed
+ * value above 2^32 - 1 is therefore taken, a smaller one is not.
  *
  * The parsed print format comes from `ingest/format/print_fmt.ts`; nothing is evaluated.
  *
@@ -30,6 +35,7 @@ import {
   unescapeC,
 } from "../format/print_fmt.ts";
 import type { EventFormat, FieldFormat } from "../format/types.ts";
+import { kernelEnumValue } from "./kernel_enums.ts";
 import { fitInt, valueForField } from "./payload_fields.ts";
 
 /** Inverts one format: payload text to values by field name, or null when it does not match. */
@@ -37,6 +43,7 @@ export type PrintFmtInverse = (payload: string) => Record<string, FieldValue> | 
 
 type Binding =
   | { k: "int"; f: FieldFormat; radix: 10 | 16 | 8 }
+  | { k: "unhashed"; f: FieldFormat }
   | { k: "str"; f: FieldFormat }
   | { k: "sym"; f: FieldFormat; names: Map<string, bigint> }
   | { k: "flags"; f: FieldFormat; sep: string; names: Map<string, bigint> }
@@ -44,6 +51,9 @@ type Binding =
   | { k: "unless"; f: FieldFormat; konst: bigint; radix: 10 | 16 | 8 }
   | { k: "array"; f: FieldFormat }
   | { k: "none" };
+
+/** Largest value a hashed `%p` prints (the hash is 32 bits wide). */
+const HASH_MAX = 0xffffffffn;
 
 /** Longest payload matched (longer ones are left to the other decoders). */
 const MAX_PAYLOAD = 8192;
@@ -60,6 +70,8 @@ function constValue(e: Expr, depth = 0): bigint | null {
   switch (e.k) {
     case "num":
       return e.value;
+    case "ident":
+      return kernelEnumValue(e.name);
     case "cast":
       return constValue(e.e, depth + 1);
     case "unary": {
@@ -128,8 +140,10 @@ function bindingOf(
   const a = seg.arg;
   if (!a) return { k: "none" };
   if (seg.conv === "int" || (seg.conv === "pointer" && seg.ext === "")) {
-    if (seg.conv === "pointer" && flavor === "kernel") return { k: "none" };
     const f = fieldOf(a, byName);
+    if (seg.conv === "pointer" && flavor === "kernel") {
+      return f && f.kind === "int" ? { k: "unhashed", f } : { k: "none" };
+    }
     if (f && f.kind === "int") return { k: "int", f, radix: radixOf(seg.ch) };
     const x = stripCasts(a);
     if (x.k === "cond") {
@@ -318,6 +332,16 @@ export function compilePrintFmtInverse(
           if (v === null) return null;
           out[b.f.name] = fitInt(b.f, v);
           direct.add(b.f.name);
+          break;
+        }
+        case "unhashed": {
+          // a hashed %p is at most 32 bits wide; only a wider value is the pointer itself
+          const v = parseNum(text, 16);
+          if (v === null) return null;
+          if (v > HASH_MAX) {
+            out[b.f.name] = fitInt(b.f, v);
+            direct.add(b.f.name);
+          }
           break;
         }
         case "str":

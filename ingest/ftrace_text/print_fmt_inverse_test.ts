@@ -78,6 +78,21 @@ Deno.test("print fmt inverse: a format ending in a newline (before 6.4) and kern
   assertEquals(exitTep("mt_mod 0xffff88813ea48040, DESTROY"), { mt: 0xffff88813ea48040n });
 });
 
+Deno.test("print fmt inverse: unhashed kernel %p is taken; enum-keyed symbolic tables", () => {
+  const exit = compilePrintFmtInverse(fmtOf("6.18", "mmap", "exit_mmap"), "kernel")!;
+  // hash-ptr off: the real address (above 2^32) is printed
+  assertEquals(exit("mt_mod ffff888134bb5740, DESTROY"), { mt: 0xffff888134bb5740n });
+  assertEquals(exit("mt_mod 00000000ffffffff, DESTROY"), {});
+  // __print_symbolic(REC->type, { CACHE_TAG_IOTLB, "iotlb" }, ...): no TRACE_DEFINE_ENUM
+  const ct = compilePrintFmtInverse(fmtOf("6.12", "intel_iommu", "cache_tag_assign"), "kernel")!;
+  const type = (t: string) => ct(`dmar0/dmar0 type ${t} did 1 pasid 2 ref 1`)?.type;
+  assertEquals(
+    ["iotlb", "devtlb", "nesting_iotlb", "nesting_devtlb", "0x1", "7"].map(type),
+    [0, 1, 2, 3, 1, 7],
+  );
+  assertEquals(type("bogus"), undefined);
+});
+
 /** A value a field can hold, distinct per field, valid for bool-like one-byte fields. */
 function sample(f: FieldFormat, i: number): FieldValue {
   // No spaces: "%s %s" of strings with spaces is ambiguous in any reading.

@@ -37,6 +37,7 @@ import { FormatResolver, type KnownEvent } from "./format_resolver.ts";
 import { LineReader } from "./line_reader.ts";
 import { type DecodeHow, PayloadDecoder, type PayloadParserFactory } from "./payload_decoder.ts";
 import { splitKeyValues, splitSyscallArgs } from "./payload_fields.ts";
+import { mmMtOffset, restoreUnprinted } from "./unprinted_fields.ts";
 import {
   emptyHeaderFacts,
   type HeaderFacts,
@@ -145,6 +146,8 @@ export interface TextStats {
   maxCpu: number;
   /** Events by how their fields were found. */
   how: Record<DecodeHow | "text", number>;
+  /** Events with fields restored from printed ones (`exit_mmap`'s `mm` from `mt`). */
+  restored: number;
 }
 
 /** An event type of this text. */
@@ -152,6 +155,13 @@ interface EventType {
   id: number;
   system: string;
   known: KnownEvent | null;
+  /**
+   * The known formats in the order to try them: the first one that fully decodes an event of this
+   * type moves to the front and stays there (its fields are the type's columns).
+   */
+  formats: EventFormat[];
+  /** A format has fully decoded an event of this type. */
+  pinned: boolean;
 }
 
 const INSTANCE = /^([^\s:]{1,64}): /;
@@ -208,6 +218,7 @@ export class FtraceTextReader {
     buffers: new Set(),
     maxCpu: -1,
     how: { print_fmt: 0, raw_fields: 0, plugin: 0, syscall: 0, partial: 0, none: 0, text: 0 },
+    restored: 0,
   };
   private readonly lines: LineReader;
   private readonly resolver: FormatResolver;
@@ -343,7 +354,13 @@ export class FtraceTextReader {
       : body.kind === "syscall_enter" || body.kind === "syscall_exit"
       ? "syscalls"
       : systemOfEvent(body.name);
-    t = { id: this.types.size, system, known };
+    t = {
+      id: this.types.size,
+      system,
+      known,
+      formats: known ? [...known.formats] : [],
+      pinned: false,
+    };
     this.types.set(key, t);
     this.stats.eventTypes.add(`${system}:${body.name}`);
     return t;
@@ -449,18 +466,33 @@ export class FtraceTextReader {
       st.idOnly++;
       values = {};
     } else if (known) {
-      format = known.formats[0]!;
-      let best = this.decoder.decode(format, body.kind, body.payload);
-      for (
-        let i = 1;
-        i < known.formats.length && (best.how === "none" || best.how === "partial");
-        i++
-      ) {
-        const alt = this.decoder.decode(known.formats[i]!, body.kind, body.payload);
-        if (alt.how !== "none" && (alt.how !== "partial" || best.how === "none")) best = alt;
+      const formats = ty.formats;
+      let at = 0;
+      let best = this.decoder.decode(formats[0]!, body.kind, body.payload);
+      for (let i = 1; i < formats.length && (best.how === "none" || best.how === "partial"); i++) {
+        const alt = this.decoder.decode(formats[i]!, body.kind, body.payload);
+        if (alt.how !== "none" && (alt.how !== "partial" || best.how === "none")) {
+          best = alt;
+          at = i;
+        }
       }
+      const full = best.how !== "none" && best.how !== "partial";
+      if (full && !ty.pinned) {
+        // The first full decode fixes the type's format: a payload of another kernel version
+        // (the text does not say which) gets that version's columns, `pages` included.
+        ty.pinned = true;
+        if (at > 0) {
+          formats.unshift(...formats.splice(at, 1));
+          at = 0;
+        }
+      }
+      format = formats[at]!;
       values = best.values;
       how = best.how;
+      if (how !== "none") {
+        const restored = restoreUnprinted(format, values, this.opts.kernel ?? this.header.kernel);
+        if (restored.length) st.restored++;
+      }
       if (how === "none") {
         st.payloadMismatch++;
         note(st.payloadMismatchLines, lineNo);
@@ -549,6 +581,15 @@ export class FtraceTextReader {
       w.push({
         code: "payload_partial",
         message: `${st.payloadPartial} event(s) were decoded only partly (missing fields are null)`,
+      });
+    }
+    if (st.restored > 0) {
+      w.push({
+        code: "restored_fields",
+        message: `${st.restored} exit_mmap event(s): mm not printed, restored as mt - ` +
+          `offsetof(struct mm_struct, mm_mt) (0x${
+            mmMtOffset(this.opts.kernel ?? this.header.kernel).toString(16)
+          }, 64-byte cache lines)`,
       });
     }
     if (st.badFlags > 0) {
