@@ -21,6 +21,30 @@ export type TraceErrorCode =
   | "limit_exceeded"
   | "usage";
 
+// C0 controls but tab, DEL, C1 controls and the Unicode line/paragraph separators.
+// deno-lint-ignore no-control-regex
+const UNPRINTABLE = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029]/g;
+
+/**
+ * Escapes the characters that would break a one-line message or drive a terminal (newlines,
+ * escape sequences, other controls) as `\xNN` / `\uNNNN`. Error messages quote text taken from
+ * inputs, which a hostile file controls.
+ *
+ * @param s any text
+ * @returns the text with control characters escaped
+ * @example
+ * ```ts
+ * import { escapeControl } from "./errors.ts";
+ * console.assert(escapeControl("a\nb\u001b[31m") === "a\\x0ab\\x1b[31m");
+ * ```
+ */
+export function escapeControl(s: string): string {
+  return s.replace(UNPRINTABLE, (c) => {
+    const n = c.charCodeAt(0);
+    return n <= 0xff ? `\\x${n.toString(16).padStart(2, "0")}` : `\\u${n.toString(16)}`;
+  });
+}
+
 /** Where in an input a problem was found. */
 export interface TraceLocation {
   /** The file (or a label such as `<stdin>`) being read. */
@@ -59,7 +83,9 @@ export class TraceError extends Error {
    * @param location file, section and byte offset
    */
   constructor(code: TraceErrorCode, reason: string, location: TraceLocation) {
-    super(`${location.file}: ${location.section} at byte ${location.offset}: ${reason}`);
+    super(
+      escapeControl(`${location.file}: ${location.section} at byte ${location.offset}: ${reason}`),
+    );
     this.name = "TraceError";
     this.code = code;
     this.location = location;
@@ -69,9 +95,9 @@ export class TraceError extends Error {
 
 /** A user-facing problem that is not about a file's bytes (bad flag, bad config value). */
 export class UsageError extends Error {
-  /** @param message one line, shown as is */
+  /** @param message one line, shown as is (control characters escaped) */
   constructor(message: string) {
-    super(message);
+    super(escapeControl(message));
     this.name = "UsageError";
   }
 }

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { TraceWarning } from "../../core/errors.ts";
+import { escapeControl, type TraceWarning } from "../../core/errors.ts";
 import type { ByteReader } from "../byte_reader.ts";
 import type { FileCursor } from "../file_source.ts";
 import { FormatParseError, parseFormatFile, parseHeaderPage } from "../format/format_file.ts";
@@ -74,7 +74,7 @@ function readOneFormat(
     if (!(e instanceof FormatParseError)) throw e;
     warnings.push({
       code: "bad_format",
-      message: `skipped a ${system} event format: ${e.message}`,
+      message: escapeControl(`skipped a ${system} event format: ${e.message}`),
       location: { file: "", section: r.section, offset: at },
     });
   }
