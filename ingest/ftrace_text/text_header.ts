@@ -86,6 +86,16 @@ const STAT_LINE =
   /^(?:\s+Note:|\s+recorded in|CPU: \d+$|CPU\d+ data recorded at offset=|\s+\d+ bytes in size|entries: |overrun: |commit overrun: |bytes: |oldest event ts: |now ts: |dropped events: |read events: )/;
 const STACK = /^\s*(?:=> |<stack trace>|<user stack trace>)/;
 
+/** Largest CPU count a header may claim (the trace.dat reader's cap too). */
+export const MAX_TEXT_CPUS = 1 << 16;
+const U64_MAX = (1n << 64n) - 1n;
+
+/** A header count, or null when it is not a safe integer within `max` (damaged or hostile). */
+function count(text: string, max = Number.MAX_SAFE_INTEGER): number | null {
+  const n = Number(text);
+  return Number.isSafeInteger(n) && n <= max ? n : null;
+}
+
 /**
  * Reads a comment line (starting with `#`) into the facts.
  *
@@ -111,9 +121,9 @@ export function readCommentLine(line: string, h: HeaderFacts): void {
     return;
   }
   if ((m = ENTRIES.exec(line))) {
-    h.entriesInBuffer = Number(m[1]);
-    h.entriesWritten = Number(m[2]);
-    h.cpus = Number(m[3]);
+    h.entriesInBuffer = count(m[1]!);
+    h.entriesWritten = count(m[2]!);
+    h.cpus = count(m[3]!, MAX_TEXT_CPUS);
     return;
   }
   if ((m = LAT_BANNER.exec(line))) {
@@ -123,9 +133,9 @@ export function readCommentLine(line: string, h: HeaderFacts): void {
     return;
   }
   if ((m = LAT_CPUS.exec(line))) {
-    h.entriesInBuffer = Number(m[1]);
-    h.entriesWritten = Number(m[2]);
-    h.cpus = Number(m[3]);
+    h.entriesInBuffer = count(m[1]!);
+    h.entriesWritten = count(m[2]!);
+    h.cpus = count(m[3]!, MAX_TEXT_CPUS);
     return;
   }
   if (line.includes("=>") && (m = LEGEND.exec(line))) {
@@ -159,7 +169,8 @@ export function readMetaLine(line: string, h: HeaderFacts, report: boolean): boo
   let m: RegExpExecArray | null;
   const body = stripInstance(line);
   if ((m = LOST.exec(body)) || (m = DROPPED.exec(body))) {
-    h.lostEvents += BigInt(m[1]!);
+    const sum = h.lostEvents + BigInt(m[1]!);
+    h.lostEvents = sum > U64_MAX ? U64_MAX : sum;
     h.lostLines++;
     return true;
   }
@@ -169,7 +180,7 @@ export function readMetaLine(line: string, h: HeaderFacts, report: boolean): boo
   }
   if (!report) return false;
   if ((m = CPUS.exec(line))) {
-    h.cpus = Number(m[1]);
+    h.cpus = count(m[1]!, MAX_TEXT_CPUS);
     return true;
   }
   if ((m = VERSION.exec(line))) {
