@@ -126,7 +126,7 @@ export class FileCursor {
       throw new TraceError("truncated", `${what}: needs ${n} bytes, ${this.remaining} left`, {
         file: this.src.name,
         section: this.section,
-        offset: this.pos,
+        offset: this.at(),
       });
     }
     if (!this.r || this.pos < this.winStart || this.pos + n > this.winStart + this.win.length) {
@@ -167,28 +167,59 @@ export class FileCursor {
     throw new TraceError(code, reason, {
       file: this.src.name,
       section: this.section,
-      offset: this.pos,
+      offset: this.at(),
     });
   }
 
-  /** Reads a u64 size that must fit in what is left of the file. */
-  size64(what: string, limit = this.remaining - 8): number {
+  /** The position for an error: within the file even when a lying offset moved it past. */
+  private at(): number {
+    return Number.isSafeInteger(this.pos)
+      ? Math.min(Math.max(this.pos, 0), this.src.size)
+      : this.src.size;
+  }
+
+  /**
+   * Reads a u64 size that must fit in what is left of the file, or within `limit` (a count cap).
+   *
+   * @param what field name for the error
+   * @param limit the largest acceptable value (default: the bytes left after the field)
+   * @returns the value
+   */
+  size64(what: string, limit?: number): number {
     const at = this.pos;
     const v = this.u64();
-    if (v > BigInt(Math.max(limit, 0))) {
+    const max = Math.max(limit ?? this.remaining, 0);
+    if (v > BigInt(max)) {
       this.pos = at;
-      this.fail("bad_size", `${what} ${v} exceeds the ${Math.max(limit, 0)} bytes left`);
+      this.fail(
+        "bad_size",
+        limit === undefined
+          ? `${what} ${v} exceeds the ${max} bytes left`
+          : `${what} ${v} exceeds ${max}`,
+      );
     }
     return Number(v);
   }
 
-  /** Reads a u32 size that must fit in what is left of the file. */
-  size32(what: string, limit = this.remaining - 4): number {
+  /**
+   * Reads a u32 size that must fit in what is left of the file, or within `limit` (a count cap).
+   *
+   * @param what field name for the error
+   * @param limit the largest acceptable value (default: the bytes left after the field)
+   * @returns the value
+   */
+  size32(what: string, limit?: number): number {
     const at = this.pos;
     const v = this.u32();
-    if (v > Math.max(limit, 0)) {
+    const max = Math.max(limit ?? this.remaining, 0);
+    if (v > max) {
       this.pos = at;
-      this.fail("bad_size", `${what} ${v} exceeds the ${Math.max(limit, 0)} bytes left`);
+      this.fail(
+        "bad_size",
+        limit === undefined
+          ? `${what} ${v} exceeds the ${max} bytes left`
+          : `${what} ${v} exceeds ${max}`,
+      );
     }
     return v;
   }

@@ -80,6 +80,11 @@ export interface BufferWithData extends BufferDesc {
 /** Limits applied while opening. */
 const MAX_CPUS = 1 << 16;
 
+/** A ring-buffer page size the reader accepts: a power of two from 64 bytes to 16 MiB. */
+function validPageSize(n: number): boolean {
+  return n >= 64 && n <= (1 << 24) && (n & (n - 1)) === 0;
+}
+
 function sectionLoc(src: FileSource, section: string, offset: number) {
   return { file: src.name, section, offset };
 }
@@ -147,7 +152,7 @@ export function openTraceDat(src: FileSource): TraceDat {
   const userLongSize = c.u8();
   const pageAt = c.pos;
   const pageSize = c.u32();
-  if (pageSize < 64 || pageSize > (1 << 24) || (pageSize & (pageSize - 1)) !== 0) {
+  if (!validPageSize(pageSize)) {
     throw new TraceError(
       "bad_value",
       `page size ${pageSize} is not a power of two between 64 and 16M`,
@@ -187,6 +192,13 @@ export function openTraceDat(src: FileSource): TraceDat {
       buffers.push(top);
       for (const b of opts.buffers) {
         if (b.latency || b.name === "") continue;
+        if (!(b.sectionOffset >= 0 && b.sectionOffset + 10 <= src.size)) {
+          throw new TraceError(
+            "bad_size",
+            `buffer '${b.name}' offset ${b.sectionOffset} is past the end of the file`,
+            sectionLoc(src, "options", 0),
+          );
+        }
         const ic = new FileCursor(src, le, `buffer '${b.name}'`, b.sectionOffset);
         const t = ic.text(10, "flyrecord tag");
         if (t !== "flyrecord\0") {
@@ -289,6 +301,13 @@ export function openTraceDat(src: FileSource): TraceDat {
         }
         cpus = Math.max(cpus, cd.cpu + 1);
       }
+      if (b.pageSize !== 0 && !validPageSize(b.pageSize)) {
+        throw new TraceError(
+          "bad_value",
+          `buffer '${b.name}' page size ${b.pageSize} is not a power of two between 64 and 16M`,
+          sectionLoc(src, "options", 0),
+        );
+      }
       buffers.push({ ...b, pageSize: b.pageSize || pageSize, compressed });
     }
     // Top-level buffer first, then instances in file order.
@@ -369,6 +388,13 @@ function readSectionHeader(
   offset: number,
   name: string,
 ): SectionHeader {
+  if (!(offset >= 0 && offset + 16 <= src.size)) {
+    throw new TraceError(
+      "bad_size",
+      `section offset ${offset} leaves no room for a section header in the ${src.size}-byte file`,
+      sectionLoc(src, `${name} section header`, Math.min(Math.max(offset, 0), src.size)),
+    );
+  }
   const c = new FileCursor(src, le, `${name} section header`, offset);
   const id = c.u16();
   const flags = c.u16();
