@@ -5,23 +5,50 @@
  *
  * Each stage consumes only the one before it; the trace file is parsed once, by ingest.
  *
+ * It streams: the normalizer hands requests and observed commands over in their final order as
+ * it goes, and they are spilled to disk in compact chunks (`cli/spill.ts`), because the replay needs
+ * the final bindings (known at the end of the trace) before its first request. The replay then reads
+ * the spill back chunk by chunk. Memory is bounded by the live state (bindings, processes, open
+ * decoder groups) and the batch sizes, not by the number of requests. What-if mode is decided from
+ * the ingest manifest before normalizing when the trace has no table that can hold IOMMU requests.
+ *
  * @module
  */
 import { rowsToIPC, SpecBatchWriter } from "../core/arrow.ts";
-import { CANONICAL_TABLES } from "../core/canonical.ts";
+import {
+  CANONICAL_TABLES,
+  type FaultRow,
+  type ObservedCommandRow,
+  type RequestRow,
+} from "../core/canonical.ts";
 import type { TraceWarning } from "../core/errors.ts";
 import type { TableSpec } from "../core/schema.ts";
-import { type CanonicalTables, Normalizer, wantedEventKeys } from "../core/normalize/normalize.ts";
+import { observedRow, requestRow } from "../core/normalize/builder.ts";
+import {
+  type CanonicalTables,
+  Normalizer,
+  requestEventKeys,
+  type StreamedCanonical,
+  wantedEventKeys,
+} from "../core/normalize/normalize.ts";
 import {
   policyDescriptorRows,
   policySummaryRows,
-  replay,
   REPLAY_TABLES,
+  ReplayEngine,
 } from "../core/replay/mod.ts";
-import type { ReplayResult } from "../core/replay/mod.ts";
+import type { ReplayOptions, ReplayResult } from "../core/replay/mod.ts";
 import { loadTopology, type Topology } from "../core/topology.ts";
-import { type ReadableTable, readEventsInOrder } from "../ingest/arrow/read_events.ts";
+import { forEachEvent, type ReadableTable } from "../ingest/arrow/read_events.ts";
 import { ingestToDir, type Manifest } from "../ingest/ingest.ts";
+import {
+  ObservedSpillWriter,
+  readObservedSpill,
+  readRequestSpill,
+  RequestSpillWriter,
+  type SpilledObserved,
+  type SpilledRequest,
+} from "./spill.ts";
 
 /** Options of {@linkcode replayTrace}. */
 export interface ReplayTraceOptions {
@@ -42,14 +69,37 @@ export interface ReplayTraceOptions {
   outDir?: string;
   /** The traced kernel's version, when the trace does not say (`uname -r`). */
   kernel?: string;
+  /**
+   * Return every canonical row in {@linkcode ReplayTraceResult.canonical} (default true). False
+   * streams requests, observed commands and faults (to `outDir` when given) without keeping them:
+   * memory then stays bounded however large the trace ({@linkcode ReplayTraceResult.counts} still
+   * counts them). The command line passes false.
+   */
+  keepRows?: boolean;
   /** Progress callback (stage name and a count). */
   onProgress?: (stage: string, n: number) => void;
+}
+
+/** Row counts of the canonical tables a replay streams rather than keeps. */
+export interface CanonicalCounts {
+  /** Requests replayed. */
+  requests: number;
+  /** Commands the traced kernel issued. */
+  observed_commands: number;
+  /** Faults and page requests. */
+  faults: number;
 }
 
 /** What a replay produced. */
 export interface ReplayTraceResult {
   result: ReplayResult;
+  /**
+   * The canonical tables. With `keepRows: false`, `requests`, `observed_commands` and `faults` are
+   * empty (they were streamed): use {@linkcode ReplayTraceResult.counts}.
+   */
   canonical: CanonicalTables;
+  /** Row counts of `requests`, `observed_commands` and `faults` (with or without `keepRows`). */
+  counts: CanonicalCounts;
   /** Ingest manifest (raw tables) and its trace_info. */
   manifest: Manifest;
   /** Whether the requests came from an mm trace (what-if). */
@@ -91,65 +141,219 @@ function tablesOf(dir: string, m: Manifest): { index: string | null; tables: Rea
   return { index, tables };
 }
 
-async function normalizeFrom(
-  dir: string,
-  m: Manifest,
-  opts: { whatIf: boolean; topology: Topology | undefined; file: string },
-  onProgress?: (stage: string, n: number) => void,
-): Promise<CanonicalTables> {
-  const want = new Set(wantedEventKeys());
-  const n = new Normalizer({
-    file: opts.file,
-    whatIf: opts.whatIf,
-    onMalformed: "skip",
-    ...(opts.topology ? { topology: opts.topology } : {}),
-  });
-  const { index, tables } = tablesOf(dir, m);
-  if (index) {
-    let count = 0;
-    for await (const e of readEventsInOrder(index, tables, (k) => want.has(k))) {
-      n.push(e);
-      if (onProgress && (++count & 0x3fff) === 0) onProgress("normalize", count);
-    }
-  }
-  return n.finish();
+/** True when the trace has rows of an event that can yield IOMMU (non-what-if) requests. */
+function mayHoldRequests(m: Manifest): boolean {
+  const keys = new Set(requestEventKeys());
+  return m.tables.some((t) => t.rows > 0 && keys.has(`${t.schema}:${t.name}`));
 }
 
-/** Writes a declared table's rows into `<dir>/main/<name>.arrows` and lists it in the manifest. */
-async function writeTable(dir: string, m: Manifest, spec: TableSpec, rows: readonly object[]) {
-  await Deno.mkdir(`${dir}/main`, { recursive: true });
-  const file = `main/${spec.name}.arrows`;
-  await Deno.writeFile(`${dir}/${file}`, rowsToIPC(spec, rows));
-  m.tables = m.tables.filter((t) => !(t.schema === "main" && t.name === spec.name));
-  m.tables.push({ schema: "main", name: spec.name, file, rows: rows.length });
-}
-
-/** A streaming writer of a declared table into `<dir>/main/<name>.arrows`. */
-function streamTable(dir: string, spec: TableSpec) {
+/**
+ * A streaming writer of a declared table into `<dir>/main/<name>.arrows`. With `listEmpty` a table
+ * without rows is still written (schema only) and listed, so queries of it find it.
+ */
+function streamTable(dir: string, spec: TableSpec, listEmpty = true) {
   Deno.mkdirSync(`${dir}/main`, { recursive: true });
   const file = `main/${spec.name}.arrows`;
   const f = Deno.openSync(`${dir}/${file}`, { write: true, create: true, truncate: true });
-  const w = new SpecBatchWriter(spec, (b) => {
+  const write = (b: Uint8Array) => {
     let off = 0;
     while (off < b.length) off += f.writeSync(b.subarray(off));
-  });
+  };
+  const w = new SpecBatchWriter(spec, write);
   return {
     append: (row: object) => void w.append(row),
     async close(m: Manifest) {
       await w.close();
+      if (w.rowsWritten === 0 && listEmpty) write(rowsToIPC(spec, []));
       f.close();
       m.tables = m.tables.filter((t) => !(t.schema === "main" && t.name === spec.name));
-      if (w.rowsWritten > 0) {
+      if (w.rowsWritten > 0 || listEmpty) {
         m.tables.push({ schema: "main", name: spec.name, file, rows: w.rowsWritten });
       }
     },
+    /** Closes the file without listing it (its rows are superseded). */
+    abort() {
+      f.close();
+    },
   };
+}
+
+type TableStream = ReturnType<typeof streamTable>;
+
+/** Writes a declared table's rows into `<dir>/main/<name>.arrows` and lists it in the manifest. */
+async function writeTable(dir: string, m: Manifest, spec: TableSpec, rows: readonly object[]) {
+  const t = streamTable(dir, spec);
+  for (const r of rows) t.append(r);
+  await t.close(m);
+}
+
+/** JSON replacer: bigints as numbers when exact, else as decimal text. */
+function bigintSafe(_key: string, v: unknown): unknown {
+  if (typeof v !== "bigint") return v;
+  return v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= BigInt(Number.MIN_SAFE_INTEGER)
+    ? Number(v)
+    : v.toString();
 }
 
 function specOf(name: string): TableSpec {
   const s = [...CANONICAL_TABLES, ...REPLAY_TABLES].find((t) => t.name === name);
   if (!s) throw new Error(`no table declaration '${name}'`);
   return s;
+}
+
+/** Where a streamed normalization put its rows. */
+interface Normalized {
+  streamed: StreamedCanonical;
+  requests: string;
+  observed: string;
+  faults: FaultRow[] | null;
+}
+
+/** Normalizes the ingested tables, spilling requests and observed commands under `spill`. */
+async function normalizeToSpill(
+  dir: string,
+  m: Manifest,
+  spill: string,
+  opts: { whatIf: boolean; topology: Topology | undefined; file: string; keepRows: boolean },
+  faultsOut: TableStream | null,
+  onProgress?: (stage: string, n: number) => void,
+): Promise<Normalized> {
+  const want = new Set(wantedEventKeys());
+  const requests = `${spill}/requests.spill`, observed = `${spill}/observed.spill`;
+  const rw = new RequestSpillWriter(requests);
+  const ow = new ObservedSpillWriter(observed);
+  const faults: FaultRow[] | null = opts.keepRows ? [] : null;
+  try {
+    const n = new Normalizer({
+      file: opts.file,
+      whatIf: opts.whatIf,
+      onMalformed: "skip",
+      ...(opts.topology ? { topology: opts.topology } : {}),
+      sink: {
+        request: (r, mm) => rw.add(r, mm),
+        observed: (c, device) => ow.add(c, device),
+        fault: (f) => {
+          faults?.push(f);
+          faultsOut?.append(f);
+        },
+      },
+    });
+    const { index, tables } = tablesOf(dir, m);
+    if (index) {
+      let count = 0;
+      await forEachEvent(index, tables, (k) => want.has(k), (e) => {
+        n.push(e);
+        if (onProgress && (++count & 0xffff) === 0) onProgress("normalize", count);
+      });
+    }
+    return { streamed: n.finishStream(), requests, observed, faults };
+  } finally {
+    rw.close();
+    ow.close();
+  }
+}
+
+/** Spilled rows in final order: streamed as they are, or (a trace out of time order) sorted. */
+function* inOrder<T extends { ts: bigint; seq: number }>(
+  chunks: Generator<T[]>,
+  sorted: boolean,
+): Generator<T[]> {
+  if (sorted) {
+    yield* chunks;
+    return;
+  }
+  const all: T[] = [];
+  for (const c of chunks) for (const r of c) all.push(r);
+  all.sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : a.seq - b.seq));
+  yield all;
+}
+
+/** Submission keys renumbered in order of first appearance (old keys forgotten after a while). */
+class SubmissionIds {
+  #ids = new Map<number, number>();
+  #next = 0;
+  #maxKey = 0;
+
+  id(key: number): number {
+    let s = this.#ids.get(key);
+    if (s === undefined) {
+      s = this.#next++;
+      this.#ids.set(key, s);
+      if (key > this.#maxKey) this.#maxKey = key;
+      // a submission's commands are handed over together: keys far behind the newest are done
+      if (this.#ids.size > 1 << 20) {
+        for (const k of this.#ids.keys()) if (k < this.#maxKey - (1 << 19)) this.#ids.delete(k);
+      }
+    }
+    return s;
+  }
+}
+
+/** Sinks of the final rows while the spill is replayed. */
+interface RowSinks {
+  requests: TableStream | null;
+  observed: TableStream | null;
+  keep: { requests: RequestRow[]; observed: ObservedCommandRow[] } | null;
+}
+
+/**
+ * Replays the spilled rows: requests and observed commands merged by time (a request first at equal
+ * times), ids assigned in that order, names resolved.
+ */
+function replaySpill(
+  n: Normalized,
+  engine: ReplayEngine,
+  out: RowSinks,
+  onProgress?: (stage: string, n: number) => void,
+): ReplayResult {
+  const res = n.streamed.resolver;
+  const sorted = res.late === 0;
+  const reqs = inOrder(readRequestSpill(n.requests), sorted);
+  const obs = inOrder(readObservedSpill(n.observed), sorted);
+  let rc: SpilledRequest[] = [], ri = 0;
+  let oc: SpilledObserved[] = [], oi = 0;
+  let reqDone = false, obsDone = false;
+  const subs = new SubmissionIds();
+  let requestId = 0, commandId = 0;
+  for (;;) {
+    if (ri >= rc.length && !reqDone) {
+      const x = reqs.next();
+      if (x.done) reqDone = true;
+      else {
+        rc = x.value;
+        ri = 0;
+        continue;
+      }
+    }
+    if (oi >= oc.length && !obsDone) {
+      const x = obs.next();
+      if (x.done) obsDone = true;
+      else {
+        oc = x.value;
+        oi = 0;
+        continue;
+      }
+    }
+    const r = ri < rc.length ? rc[ri]! : null;
+    const o = oi < oc.length ? oc[oi]! : null;
+    if (r === null && o === null) break;
+    if (r !== null && (o === null || r.ts <= o.ts)) {
+      ri++;
+      if (!res.keepSource(r.source)) continue;
+      const row = requestRow(r, requestId++, res.mmId(r.mm));
+      engine.pushRequest(row);
+      out.requests?.append(row);
+      out.keep?.requests.push(row);
+      if (onProgress && (requestId & 0xffff) === 0) onProgress("replay", requestId);
+    } else {
+      oi++;
+      const row = observedRow(o!, commandId++, subs.id(o!.submission), res.deviceName(o!.device));
+      engine.pushObserved(row);
+      out.observed?.append(row);
+      out.keep?.observed.push(row);
+    }
+  }
+  return engine.finish();
 }
 
 /**
@@ -166,7 +370,9 @@ export async function replayTrace(
   opts: ReplayTraceOptions = {},
 ): Promise<ReplayTraceResult> {
   const keep = opts.outDir !== undefined;
+  const keepRows = opts.keepRows ?? true;
   const dir = opts.outDir ?? await Deno.makeTempDir({ prefix: "iommu-replay-" });
+  let spill: string | null = null;
   try {
     const topology = typeof opts.topology === "string"
       ? await loadTopology(opts.topology)
@@ -175,49 +381,66 @@ export async function replayTrace(
       ...(opts.onProgress ? { onProgress: (n: number) => opts.onProgress!("ingest", n) } : {}),
     });
     const kernel = opts.kernel ?? kernelFromUname(m.info.kernel as string | null);
-    let whatIf = opts.whatIf === true;
-    let canonical = await normalizeFrom(dir, m, { whatIf, topology, file: path }, opts.onProgress);
-    if ((opts.whatIf ?? "auto") === "auto" && topology && canonical.requests.length === 0) {
+    spill = await Deno.makeTempDir({ dir, prefix: ".spill-" });
+    const auto = (opts.whatIf ?? "auto") === "auto";
+    // auto: an mm-only trace (no table that can hold IOMMU requests) is a what-if trace
+    let whatIf = opts.whatIf === true || (auto && topology !== undefined && !mayHoldRequests(m));
+    const normalize = async () => {
+      const faults = keep ? streamTable(dir, specOf("faults")) : null;
+      const n = await normalizeToSpill(
+        dir,
+        m,
+        spill!,
+        { whatIf, topology, file: path, keepRows },
+        faults,
+        opts.onProgress,
+      );
+      return { n, faults };
+    };
+    let { n, faults } = await normalize();
+    if (auto && !whatIf && topology && n.streamed.resolver.requests === 0) {
+      // tables that could hold requests held none: replay the mm events instead
       whatIf = true;
-      canonical = await normalizeFrom(dir, m, { whatIf, topology, file: path }, opts.onProgress);
+      faults?.abort();
+      ({ n, faults } = await normalize());
     }
-    const commands = keep ? streamTable(dir, specOf("replayed_commands")) : null;
-    const costs = keep ? streamTable(dir, specOf("request_costs")) : null;
-    const result = replay(
-      {
-        iommus: canonical.iommus,
-        devices: canonical.devices,
-        bindings: canonical.bindings,
-        requests: canonical.requests,
-        // Fidelity only when the trace holds commands the kernel issued.
-        ...(canonical.observed_commands.length > 0
-          ? { observed_commands: canonical.observed_commands }
-          : {}),
-        process_events: canonical.process_events,
-        kernel,
-      },
-      {
-        ...(opts.policies ? { policies: opts.policies } : {}),
-        ...(opts.costModel ? { costModel: opts.costModel } : {}),
-        ...(opts.baseline ? { baseline: opts.baseline } : {}),
-        ...(commands ? { onCommand: commands.append } : {}),
-        ...(costs ? { onRequestCost: costs.append } : {}),
-      },
-    );
+    const { tables: canon, resolver } = n.streamed;
+    const options: ReplayOptions = {
+      ...(opts.policies ? { policies: opts.policies } : {}),
+      ...(opts.costModel ? { costModel: opts.costModel } : {}),
+      ...(opts.baseline ? { baseline: opts.baseline } : {}),
+      // Fidelity only when the trace holds commands the kernel issued.
+      ...(resolver.observedCommands > 0 ? { fidelity: true } : {}),
+    };
+    const commands = keep ? streamTable(dir, specOf("replayed_commands"), false) : null;
+    const costs = keep ? streamTable(dir, specOf("request_costs"), false) : null;
+    const engine = new ReplayEngine({
+      iommus: canon.iommus,
+      devices: canon.devices,
+      bindings: canon.bindings,
+      process_events: canon.process_events,
+      kernel,
+    }, {
+      ...options,
+      ...(commands ? { onCommand: commands.append } : {}),
+      ...(costs ? { onRequestCost: costs.append } : {}),
+    });
+    const sinks: RowSinks = {
+      requests: keep ? streamTable(dir, specOf("requests")) : null,
+      observed: keep ? streamTable(dir, specOf("observed_commands")) : null,
+      keep: keepRows ? { requests: [], observed: [] } : null,
+    };
+    const result = replaySpill(n, engine, sinks, opts.onProgress);
+    await Deno.remove(spill, { recursive: true });
+    spill = null;
     if (keep) {
       await commands!.close(m);
       await costs!.close(m);
-      for (
-        const t of [
-          "iommus",
-          "devices",
-          "bindings",
-          "requests",
-          "observed_commands",
-          "faults",
-        ] as const
-      ) {
-        await writeTable(dir, m, specOf(t), canonical[t]);
+      await sinks.requests!.close(m);
+      await sinks.observed!.close(m);
+      await faults!.close(m);
+      for (const t of ["iommus", "devices", "bindings"] as const) {
+        await writeTable(dir, m, specOf(t), canon[t]);
       }
       await writeTable(dir, m, specOf("anomalies"), result.anomalies);
       await writeTable(dir, m, specOf("policy_summary"), policySummaryRows(result));
@@ -225,18 +448,25 @@ export async function replayTrace(
       (m as unknown as Record<string, unknown>).replay = {
         what_if: whatIf,
         kernel,
-        statements: canonical.statements,
+        statements: canon.statements,
         fidelity: result.fidelity,
         anomaly_counts: result.anomaly_counts,
       };
-      await Deno.writeTextFile(
-        `${dir}/manifest.json`,
-        JSON.stringify(m, (_k, v) => (typeof v === "bigint" ? v.toString() : v), 2) + "\n",
-      );
+      await Deno.writeTextFile(`${dir}/manifest.json`, JSON.stringify(m, bigintSafe, 2) + "\n");
     }
     return {
       result,
-      canonical,
+      canonical: {
+        ...canon,
+        requests: sinks.keep?.requests ?? [],
+        observed_commands: sinks.keep?.observed ?? [],
+        faults: n.faults ?? [],
+      },
+      counts: {
+        requests: resolver.requests,
+        observed_commands: resolver.observedCommands,
+        faults: resolver.faults,
+      },
       manifest: m,
       whatIf,
       kernel,
@@ -244,6 +474,7 @@ export async function replayTrace(
       outDir: keep ? dir : null,
     };
   } finally {
+    if (spill !== null) await Deno.remove(spill, { recursive: true }).catch(() => {});
     if (!keep) await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
 }

@@ -81,10 +81,10 @@ export function summaryText(r: ReplayTraceResult): string {
   const c = r.canonical;
   out.push(
     `state: ${c.iommus.length} IOMMUs, ${c.devices.length} devices, ${c.bindings.length} bindings, ` +
-      `${c.requests.length.toLocaleString("en-US")} requests${
+      `${r.counts.requests.toLocaleString("en-US")} requests${
         r.whatIf ? " (what-if: from mm syscalls / TLB flushes)" : ""
       }, ` +
-      `${c.observed_commands.length.toLocaleString("en-US")} observed commands`,
+      `${r.counts.observed_commands.toLocaleString("en-US")} observed commands`,
   );
   for (const s of c.statements) out.push(`  - ${s}`);
   out.push("");
@@ -188,6 +188,7 @@ export async function replayCommand(args: string[]): Promise<number> {
     ...(p.values["what-if"] ? { whatIf: true } : {}),
     ...(str("kernel") ? { kernel: str("kernel")! } : {}),
     ...(str("out") ? { outDir: str("out")! } : {}),
+    keepRows: false,
     onProgress: (stage, n) => prog.update(`${stage} ${n.toLocaleString("en-US")} events`),
   });
   if (r.outDir) {

@@ -146,6 +146,31 @@ export function wantedEventKeys(mappings: readonly ProbeMapping[] = SHIPPED_MAPP
   return [...keys];
 }
 
+/**
+ * The event keys that can yield requests outside what-if mode (SVA and DMA sources): a trace
+ * without rows of any of them has no such request, so a what-if replay can be chosen before
+ * normalizing.
+ *
+ * @param mappings probe mappings (default: the shipped ones); their `mm_invalidate` probes count
+ * @returns `system:event` keys
+ * @example
+ * ```ts
+ * import { requestEventKeys } from "./normalize.ts";
+ * const keys = requestEventKeys();
+ * console.assert(keys.includes("intel_iommu:cache_tag_flush_range") && !keys.includes("tlb:tlb_flush"));
+ * ```
+ */
+export function requestEventKeys(mappings: readonly ProbeMapping[] = SHIPPED_MAPPINGS): string[] {
+  const keys = NORMALIZER_EVENT_KEYS.filter((k) =>
+    k === "intel_iommu:qi_submit" || k.startsWith("intel_iommu:cache_tag_flush") ||
+    k === "iommu:unmap" || (k.startsWith("dma:") && /unmap|free/.test(k))
+  );
+  for (const m of mappings) {
+    for (const p of m.probes) if (p.kind === "mm_invalidate") keys.push(`${p.system}:${p.event}`);
+  }
+  return [...new Set(keys)];
+}
+
 const KNOWN_KEYS: ReadonlySet<string> = new Set(NORMALIZER_EVENT_KEYS);
 
 const SVA_CLASSES: ReadonlyArray<readonly string[]> = [
