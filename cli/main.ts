@@ -50,6 +50,25 @@ export async function main(argv: string[]): Promise<number> {
   return await guarded(sub, async () => (await load())(rest));
 }
 
+/**
+ * The process's peak resident set size (`VmHWM` in `/proc/self/status`), in KiB.
+ *
+ * @returns KiB, or null where /proc is not available
+ */
+export function peakRssKiB(): number | null {
+  try {
+    const m = /^VmHWM:\s+(\d+)\s+kB/m.exec(Deno.readTextFileSync("/proc/self/status"));
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
 if (import.meta.main) {
-  Deno.exit(await main(Deno.args));
+  const code = await main(Deno.args);
+  // for the scale benchmark (bench/scale.ts): the child reports its own peak memory
+  if (Deno.env.get("IOMMU_REPLAY_PRINT_HWM") === "1") {
+    console.error(`iommu-replay: VmHWM ${peakRssKiB() ?? "?"} kB`);
+  }
+  Deno.exit(code);
 }
