@@ -7,19 +7,31 @@
 import { inflateSync, zstdDecompressSync } from "node:zlib";
 import { TraceError, type TraceLocation } from "../../core/errors.ts";
 
-/** Largest uncompressed block accepted (a metadata section or a chunk). */
-export const MAX_UNCOMPRESSED_BLOCK = 1 << 30;
+/**
+ * Largest uncompressed block accepted (a metadata section such as kallsyms or BTF, or a chunk):
+ * a few kilobytes of zstd can claim and produce this much, so it bounds what one block costs.
+ */
+export const MAX_UNCOMPRESSED_BLOCK = 256 << 20;
 
 /** A decompressor for one algorithm. */
-export type Decompressor = (data: Uint8Array, usize: number, where: TraceLocation) => Uint8Array;
+export type Decompressor = (
+  data: Uint8Array,
+  usize: number,
+  where: TraceLocation,
+  limit?: number,
+) => Uint8Array;
 
 function run(
   fn: (d: Uint8Array, o: { maxOutputLength: number }) => Uint8Array,
   algo: string,
 ): Decompressor {
-  return (data, usize, where) => {
-    if (usize > MAX_UNCOMPRESSED_BLOCK) {
-      throw new TraceError("limit_exceeded", `uncompressed size ${usize} exceeds the cap`, where);
+  return (data, usize, where, limit = MAX_UNCOMPRESSED_BLOCK) => {
+    if (usize > limit) {
+      throw new TraceError(
+        "limit_exceeded",
+        `uncompressed size ${usize} exceeds the ${limit}-byte cap of a block`,
+        where,
+      );
     }
     let out: Uint8Array;
     try {

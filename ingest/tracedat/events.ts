@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { TraceWarning } from "../../core/errors.ts";
+import { TraceError, type TraceWarning } from "../../core/errors.ts";
 import { ByteReader } from "../byte_reader.ts";
 import type { FileSource } from "../file_source.ts";
 import type { EventFormat } from "../format/types.ts";
@@ -15,6 +15,23 @@ import { type Decompressor, decompressorFor } from "./compression.ts";
 import { PageCursor } from "./ring_buffer.ts";
 import { makeTimestampCorrector, type TimestampCorrector } from "./timestamps.ts";
 import type { BufferWithData, TraceDat } from "./tracedat_file.ts";
+
+/** Pages per compressed chunk as trace-cmd writes them. */
+const PAGES_IN_CHUNK = 10;
+
+/**
+ * Most pages a compressed chunk of CPU data may hold (trace-cmd writes 10, `PAGES_IN_CHUNK`;
+ * fewer than 64 are allowed when many streams share {@linkcode MAX_STREAM_MEMORY}); a chunk
+ * claiming more is damage, and its data is not decompressed.
+ */
+export const MAX_CHUNK_PAGES = 64;
+
+/**
+ * Most bytes of pages held at once by all CPU streams together: merging the streams by time
+ * keeps at least one page (a decompressed chunk when compressed) of every stream in memory,
+ * so a file listing very many CPUs or buffers over the same data is refused above this.
+ */
+export const MAX_STREAM_MEMORY = 512 << 20;
 
 /** Counters of what reading found, reported in `trace_info` and by the CLI. */
 export interface ReadStats {
@@ -109,6 +126,7 @@ function compressedPages(
   where: string,
   stats: ReadStats,
   warnings: TraceWarning[],
+  chunkLimit: number,
 ): PageSource {
   // The BUFFER option's size does not count the chunk headers, so chunks are bounded by the file.
   void size;
@@ -128,7 +146,7 @@ function compressedPages(
       message: `${where}: stopped at a damaged chunk (${
         (e as Error).message
       }); ${remaining} bytes lost`,
-      location: { file: src.name, section: where, offset: at },
+      location: { file: src.name, section: where, offset: Math.min(at, src.size) },
     });
   };
   return {
@@ -161,7 +179,8 @@ function compressedPages(
             throw new Error(`chunk ${chunk} of ${csize} bytes runs past the end of the data`);
           }
           const comp = src.readAt(pos + 8, csize, where);
-          data = decomp(comp, usize, { file: src.name, section: where, offset: pos });
+          const loc = { file: src.name, section: where, offset: pos };
+          data = decomp(comp, usize, loc, chunkLimit);
           pos += 8 + csize;
           chunk++;
           pageInChunk = 0;
@@ -303,6 +322,8 @@ export function emptyStats(): ReadStats {
  * @param t the opened trace
  * @param opts buffer / CPU selection
  * @returns the reader
+ * @throws {TraceError} `limit_exceeded` when the selected CPU streams would hold more than
+ *   {@linkcode MAX_STREAM_MEMORY} bytes of pages at once
  */
 export function readRecords(t: TraceDat, opts: ReadOptions = {}): RecordReader {
   const stats = emptyStats();
@@ -310,8 +331,35 @@ export function readRecords(t: TraceDat, opts: ReadOptions = {}): RecordReader {
   const streams: CpuStream[] = [];
   const formats: (EventFormat | undefined)[] = new Array(65536);
   for (const [id, f] of t.byId) if (id < 65536) formats[id] = f;
-  const nStreams = t.buffers.reduce((n, b) => n + b.cpus.length, 0);
-  const blockPages = nStreams > 64 ? 4 : 32;
+  let nStreams = 0;
+  let held = 0;
+  for (const b of t.buffers) {
+    if (opts.buffers && !opts.buffers.includes(b.name)) continue;
+    for (const cd of b.cpus) {
+      if (cd.size === 0 || (opts.cpus && !opts.cpus.includes(cd.cpu))) continue;
+      nStreams++;
+      held += b.pageSize * (b.compressed ? PAGES_IN_CHUNK : 1);
+    }
+  }
+  if (held > MAX_STREAM_MEMORY) {
+    throw new TraceError(
+      "limit_exceeded",
+      `${nStreams} CPU data streams would hold ${held} bytes of pages at once ` +
+        `(limit ${MAX_STREAM_MEMORY})`,
+      { file: t.src.name, section: "buffers", offset: 0 },
+    );
+  }
+  // A decompressed chunk may hold up to MAX_CHUNK_PAGES pages when the budget allows it.
+  const chunkLimit = (pageSize: number) =>
+    Math.max(
+      PAGES_IN_CHUNK * pageSize,
+      Math.min(MAX_CHUNK_PAGES * pageSize, Math.floor(MAX_STREAM_MEMORY / Math.max(nStreams, 1))),
+    );
+  // Read-ahead of plain pages: up to 32 pages per stream, within the same budget.
+  const blockPages = Math.max(
+    1,
+    Math.min(nStreams > 64 ? 4 : 32, Math.floor(MAX_STREAM_MEMORY / Math.max(held, 1))),
+  );
   t.buffers.forEach((b: BufferWithData, bi) => {
     if (opts.buffers && !opts.buffers.includes(b.name)) return;
     const decomp = b.compressed
@@ -336,6 +384,7 @@ export function readRecords(t: TraceDat, opts: ReadOptions = {}): RecordReader {
           where,
           stats,
           warnings,
+          chunkLimit(b.pageSize),
         )
         : plainPages(t.src, cd.offset, cd.size, b.pageSize, where, stats, warnings, blockPages);
       streams.push(
