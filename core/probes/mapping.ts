@@ -202,7 +202,11 @@ export function parseFetchArgs(
     if (eq <= 0 || eq === t.length - 1) return { error: `${JSON.stringify(t)} is not name=ARG` };
     const name = t.slice(0, eq);
     if (!IDENT.test(name)) return { error: `${JSON.stringify(name)} is not a valid field name` };
-    if (name.startsWith("common_") || name === "__probe_ip" || name === "__probe_func") {
+    // `__proto__` would be silently dropped from the `where` object (it sets the prototype).
+    if (
+      name.startsWith("common_") || name === "__probe_ip" || name === "__probe_func" ||
+      name === "__proto__"
+    ) {
       return { error: `${JSON.stringify(name)} is reserved` };
     }
     if (names.includes(name)) return { error: `field ${JSON.stringify(name)} defined twice` };
