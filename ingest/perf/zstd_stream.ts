@@ -78,6 +78,18 @@ export class ZstdStream {
     const d = this.open();
     this.parts = [];
     this.got = 0;
+    // Deno's node:zlib throws some decoder errors (corrupt data after part of a piece was
+    // decoded) from a nextTick callback instead of emitting "error": the push would never
+    // settle and the error would kill the process. Claim such errors while this push is pending.
+    const onGlobalError = (ev: ErrorEvent) => {
+      const e: unknown = ev.error;
+      if (this.reject && e instanceof Error && e.message.startsWith("Zstd decompress error")) {
+        ev.preventDefault();
+        this.fail(e);
+      }
+    };
+    globalThis.addEventListener("error", onGlobalError);
+    const settled = () => globalThis.removeEventListener("error", onGlobalError);
     return new Promise<Uint8Array>((resolve, reject) => {
       this.reject = reject;
       d.write(piece);
@@ -96,7 +108,7 @@ export class ZstdStream {
         }
         resolve(out);
       });
-    });
+    }).finally(settled);
   }
 
   /** Releases the decoder. */
