@@ -36,6 +36,8 @@ const FEATURE_NAMES: Record<number, string> = {
   [FEAT.COMPRESSED]: "compressed",
 };
 
+const U64_MAX = (1n << 64n) - 1n;
+
 /**
  * The `trace_info` row of a perf.data read.
  *
@@ -72,7 +74,8 @@ export function perfTraceInfo(
     buffers: "",
     events: BigInt(st.samples),
     event_types: eventTypes,
-    lost_events: st.lostEvents,
+    // LOST records are u64 counts: their sum can pass u64 (damage); saturate like the text readers.
+    lost_events: st.lostEvents > U64_MAX ? U64_MAX : st.lostEvents,
     lost_pages_unknown_count: 0,
     damaged_pages: 0,
     lost_bytes: BigInt(st.lostBytes),
