@@ -567,7 +567,19 @@ export class CanonicalBuilder {
    * @returns the stored request
    */
   request(r: Omit<RequestRec, "seq">): RequestRec {
-    const rec = { ...r, seq: this.#seq++ };
+    // one shape for every request (a spread copy would allocate twice and vary the shape)
+    const rec: RequestRec = {
+      ts: r.ts,
+      cpu: r.cpu,
+      mm: r.mm,
+      pid: r.pid,
+      pasid: r.pasid,
+      start: r.start,
+      end: r.end,
+      source: r.source,
+      full: r.full,
+      seq: this.#seq++,
+    };
     this.#sources.set(r.source, (this.#sources.get(r.source) ?? 0) + 1);
     if (this.#sink) this.#pendingReq.push(rec);
     else this.#requests.push(rec);

@@ -94,6 +94,7 @@ export class CacheTagDecoder {
    * @param keepFlushGroup true for `qi_submit` (which sits inside a flush)
    */
   interrupt(cpuKey: string, keepFlushGroup: boolean): void {
+    if (this.#pending.size === 0 && this.#groups.size === 0) return;
     const p = this.#pending.get(cpuKey);
     if (p) {
       this.#pending.delete(cpuKey);

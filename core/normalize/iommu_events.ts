@@ -147,6 +147,7 @@ export class IommuEventDecoder {
    * @param cpuKey per-CPU key
    */
   interrupt(cpuKey: string): void {
+    if (this.#pending.size === 0) return;
     const list = this.#pending.get(cpuKey);
     if (!list) return;
     this.#pending.delete(cpuKey);

@@ -31,7 +31,7 @@
  */
 import { TraceError, UsageError } from "../errors.ts";
 import type { TraceEvent } from "../event.ts";
-import type { ProbeMapping } from "../probes/mapping.ts";
+import type { ProbeMapping, ProbeSpec } from "../probes/mapping.ts";
 import { SHIPPED_MAPPINGS } from "../probes/shipped.ts";
 import type { Topology } from "../topology.ts";
 import {
@@ -183,6 +183,29 @@ const DMA_SOURCES = new Set(["dma_unmap", "iommu_unmap"]);
 const RELEASE_EVERY = 1024;
 const WHAT_IF = new Set(["munmap", "mprotect", "madvise", "mremap", "tlb_flush"]);
 
+/** What the dispatch needs to know about an event type, worked out once per type. */
+interface KeyInfo {
+  /** `system:event`. */
+  key: string;
+  probe: ProbeSpec | undefined;
+  /** A tracepoint the normalizer reads, or a mapped probe. */
+  known: boolean;
+  /** `intel_iommu:qi_submit`. */
+  qiSubmit: boolean;
+  /** A qi_submit or a qi_submit_sync probe (sits inside a cache-tag flush). */
+  qi: boolean;
+  /** `intel_iommu:cache_tag_*`. */
+  ct: boolean;
+  /** `intel_iommu:cache_tag_flush*`. */
+  ctFlush: boolean;
+  /** `iommu:unmap` or a DMA unmap/free (absorbs pending unmaps). */
+  unmap: boolean;
+  /** A probe that reports binds (no binding inference from descriptors then). */
+  bindProbe: boolean;
+  /** Events of this type seen. */
+  seen: number;
+}
+
 /**
  * The streaming normalizer: `push` events in time order, then `finish`.
  *
@@ -208,7 +231,8 @@ export class Normalizer {
   #dma: DmaEventDecoder;
   #sys: SyscallRequestDecoder;
   #probes: ProbeEventDecoder;
-  #seen = new Map<string, number>();
+  #info = new Map<string, Map<string, KeyInfo>>();
+  #cpuKeys = new Map<string, string[]>();
   #malformed = new Map<string, number>();
   #topoComm = new Map<string, { pasid: number | null; devices: string[]; bound: Set<MmRef> }>();
   #finished = false;
@@ -341,13 +365,13 @@ export class Normalizer {
    */
   push(ev: TraceEvent): void {
     if (this.#finished) throw new UsageError("Normalizer: push after finish");
-    const key = `${ev.system}:${ev.event}`;
+    const info = this.#infoOf(ev.system, ev.event);
     this.#site.index++;
     try {
-      this.#dispatch(ev, key);
+      this.#dispatch(ev, info);
     } catch (e) {
       if (!(e instanceof TraceError && this.#o.onMalformed === "skip")) throw e;
-      this.#malformed.set(key, (this.#malformed.get(key) ?? 0) + 1);
+      this.#malformed.set(info.key, (this.#malformed.get(info.key) ?? 0) + 1);
     }
     if (this.#streaming && ++this.#sinceRelease >= this.#releaseEvery) this.#release(ev.ts);
   }
@@ -363,37 +387,58 @@ export class Normalizer {
     this.#b.release(w);
   }
 
-  #dispatch(ev: TraceEvent, key: string): void {
-    const site = this.#site;
-    const cpuKey = `${ev.buffer}|${ev.cpu}`;
+  #infoOf(system: string, event: string): KeyInfo {
+    let bySystem = this.#info.get(system);
+    if (!bySystem) this.#info.set(system, bySystem = new Map());
+    let info = bySystem.get(event);
+    if (info) return info;
+    const key = `${system}:${event}`;
     const probe = this.#probes.probeFor(key);
-    const isQi = key === "intel_iommu:qi_submit" || probe?.kind === "qi_submit_sync";
-    const isCtFlush = ev.system === "intel_iommu" && ev.event.startsWith("cache_tag_flush");
-    const isCt = ev.system === "intel_iommu" && ev.event.startsWith("cache_tag_");
-    const known = probe !== undefined || KNOWN_KEYS.has(key);
-    if (!known) {
-      this.#seen.set("<other>", (this.#seen.get("<other>") ?? 0) + 1);
-      return;
-    }
-    this.#seen.set(key, (this.#seen.get(key) ?? 0) + 1);
-    if (isCt) this.#qi.cacheTagsSeen = true;
+    const ct = system === "intel_iommu" && event.startsWith("cache_tag_");
+    info = {
+      key,
+      probe,
+      known: probe !== undefined || KNOWN_KEYS.has(key),
+      qiSubmit: key === "intel_iommu:qi_submit",
+      qi: key === "intel_iommu:qi_submit" || probe?.kind === "qi_submit_sync",
+      ct,
+      ctFlush: ct && event.startsWith("cache_tag_flush"),
+      unmap: key === "iommu:unmap" || (system === "dma" && /unmap|free/.test(event)),
+      bindProbe: probe !== undefined && probe.kind !== "mm_invalidate" &&
+        probe.kind !== "qi_submit_sync" && !probe.kind.endsWith("_cmd") &&
+        probe.kind !== "smmu_cmdq",
+      seen: 0,
+    };
+    bySystem.set(event, info);
+    return info;
+  }
+
+  /** `<buffer>|<cpu>`, the key of per-CPU decoder state. */
+  #cpuKey(buffer: string, cpu: number): string {
+    let keys = this.#cpuKeys.get(buffer);
+    if (!keys) this.#cpuKeys.set(buffer, keys = []);
+    return keys[cpu] ??= `${buffer}|${cpu}`;
+  }
+
+  #dispatch(ev: TraceEvent, info: KeyInfo): void {
+    const site = this.#site;
+    if (!info.known) return;
+    info.seen++;
+    const cpuKey = this.#cpuKey(ev.buffer, ev.cpu);
+    const probe = info.probe;
+    if (info.ct) this.#qi.cacheTagsSeen = true;
     // Time: runs and pending unmaps that nothing can continue any more end now.
     this.#qi.expire(ev.ts);
     this.#iommu.expire(ev.ts);
     // Per-CPU sequencing: anything else on this CPU ends in-flight groups.
-    if (key !== "intel_iommu:qi_submit") this.#qi.interrupt(cpuKey, isCtFlush);
-    if (!isCt) this.#ct.interrupt(cpuKey, isQi);
-    const isUnmap = key === "iommu:unmap" || (ev.system === "dma" && /unmap|free/.test(ev.event));
-    if (!isUnmap) this.#iommu.interrupt(cpuKey);
+    if (!info.qiSubmit) this.#qi.interrupt(cpuKey, info.ctFlush);
+    if (!info.ct) this.#ct.interrupt(cpuKey, info.qi);
+    if (!info.unmap) this.#iommu.interrupt(cpuKey);
     if (ev.system !== "tlb") this.#sys.interrupt(cpuKey);
     if (this.#topoComm.size > 0 && !this.#mm.has(ev.pid)) this.#bindByComm(ev);
 
     if (probe) {
-      if (
-        probe.kind !== "mm_invalidate" && probe.kind !== "qi_submit_sync" &&
-        !probe.kind.endsWith("_cmd") &&
-        probe.kind !== "smmu_cmdq"
-      ) this.#qi.bindEventsSeen = true;
+      if (info.bindProbe) this.#qi.bindEventsSeen = true;
       this.#probes.onEvent(site, ev, probe, cpuKey);
       return;
     }
@@ -401,7 +446,7 @@ export class Normalizer {
       case "intel_iommu":
         if (ev.event === "qi_submit") this.#qi.onQiSubmit(site, ev, cpuKey);
         else if (ev.event === "prq_report") onPrqReport(this.#b, site, ev);
-        else if (isCtFlush) this.#ct.onFlush(site, ev, cpuKey);
+        else if (info.ctFlush) this.#ct.onFlush(site, ev, cpuKey);
         else this.#ct.onAssign(site, ev, cpuKey);
         return;
       case "iommu":
@@ -519,7 +564,10 @@ export class Normalizer {
   #statements(present: Set<string>, svaClass: readonly string[], dropped: number): string[] {
     const s: string[] = [];
     const b = this.#b;
-    const seen = (k: string) => (this.#seen.get(k) ?? 0) > 0;
+    const seen = (k: string) => {
+      const i = k.indexOf(":");
+      return (this.#info.get(k.slice(0, i))?.get(k.slice(i + 1))?.seen ?? 0) > 0;
+    };
     const c = (k: string) => b.counts.get(k) ?? 0;
     const probeKinds = this.#probes.seen;
     const pk = (k: string) => (probeKinds.get(k) ?? 0) > 0;

@@ -209,6 +209,10 @@ export class QiSubmitDecoder {
    * @param isCacheTagFlush whether that event was a `cache_tag_flush_*` event
    */
   interrupt(cpuKey: string, isCacheTagFlush: boolean): void {
+    if (
+      !isCacheTagFlush && this.#runs.size === 0 && this.#afterCt.size === 0 &&
+      this.#groups.size === 0 && this.#teardown.size === 0
+    ) return;
     const run = this.#runs.get(cpuKey);
     if (run && run.explicit === null) this.#close(cpuKey, run);
     if (isCacheTagFlush) this.#afterCt.add(cpuKey);
