@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import { RecordBatchReader } from "apache-arrow";
 import type { FieldValue, TraceEvent } from "../../core/event.ts";
-import { forEachEvent, type ReadableTable, readEventsInOrder } from "./read_events.ts";
+import {
+  forEachEvent,
+  ipcStreamsOfFile,
+  type ReadableTable,
+  readEventsInOrder,
+} from "./read_events.ts";
 import { RawTables } from "./raw_tables.ts";
 import { ingestToMemory } from "../ingest.ts";
 
@@ -157,5 +162,29 @@ Deno.test("forEachEvent: a trace.dat's events match Arrow's own row access, tabl
     }
     assert(want.length > 0);
     assert.deepEqual(got.get(`${t.schema}.${t.name}`), want, `${t.schema}.${t.name}`);
+  }
+});
+
+Deno.test("ipcStreamsOfFile: whole streams through a buffer smaller than one; a cut file throws", async () => {
+  const { index } = sample();
+  const path = await Deno.makeTempFile();
+  try {
+    const all = new Uint8Array(index.reduce((n, b) => n + b.length, 0));
+    let off = 0;
+    for (const b of index) {
+      all.set(b, off);
+      off += b.length;
+    }
+    await Deno.writeFile(path, all);
+    for (const block of [16, 100, 1000, 1 << 20]) {
+      const got = [...ipcStreamsOfFile(path, block)];
+      assert.deepEqual(got, index, `block ${block}`);
+    }
+    await Deno.writeFile(path, all.subarray(0, all.length - 5));
+    assert.throws(() => [...ipcStreamsOfFile(path, 64)], /ends inside an Arrow IPC stream/);
+    await Deno.writeFile(path, new Uint8Array(0));
+    assert.deepEqual([...ipcStreamsOfFile(path)], []);
+  } finally {
+    await Deno.remove(path);
   }
 });
