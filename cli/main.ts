@@ -68,7 +68,12 @@ if (import.meta.main) {
   const code = await main(Deno.args);
   // for the scale benchmark (bench/scale.ts): the child reports its own peak memory
   if (Deno.env.get("IOMMU_REPLAY_PRINT_HWM") === "1") {
-    console.error(`iommu-replay: VmHWM ${peakRssKiB() ?? "?"} kB`);
+    const kib = peakRssKiB();
+    console.error(
+      kib === null
+        ? "iommu-replay: VmHWM unknown (/proc/self/status needs --allow-all)"
+        : `iommu-replay: VmHWM ${kib} kB`,
+    );
   }
   Deno.exit(code);
 }
