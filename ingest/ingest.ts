@@ -115,10 +115,10 @@ async function run(
         { file: path, section: "file header", offset: 0 },
       );
     }
-    const rt = new RawTables(
-      sink,
-      opts.batchRows !== undefined ? { batchRows: opts.batchRows } : {},
-    );
+    const rt = new RawTables(sink, {
+      file: path,
+      ...(opts.batchRows !== undefined ? { batchRows: opts.batchRows } : {}),
+    });
     const { info, warnings } = await ing(src, rt, opts.onProgress);
     rt.finish();
     sink.write("main", "trace_info", rowsToIPC(TRACE_INFO_TABLE, [info]));

@@ -11,6 +11,7 @@ import { ingestToMemory } from "../ingest/ingest.ts";
 import { parseFormatFile } from "../ingest/format/format_file.ts";
 import type { EventFormat } from "../ingest/format/types.ts";
 import { knownFormats } from "../ingest/known_formats/known_formats.ts";
+import { MAX_EVENT_TABLES, RawTables } from "../ingest/arrow/raw_tables.ts";
 import { readPerfData } from "../ingest/perf/perf_reader.ts";
 import { synthPerfData } from "../ingest/perf/testdata/synth_perf.ts";
 import { MAX_UNCOMPRESSED_BLOCK } from "../ingest/tracedat/compression.ts";
@@ -427,9 +428,34 @@ async function rejectsTrace(p: Promise<unknown>, code: string, re: RegExp): Prom
   throw new Error("expected a TraceError");
 }
 
+Deno.test("limits: more than 8192 event types (tables) is limit_exceeded; each table starts small", () => {
+  const rt = new RawTables({ write() {} }, { file: "many.txt" });
+  const before = Deno.memoryUsage();
+  for (let i = 0; i < MAX_EVENT_TABLES; i++) {
+    const t = rt.tableForFields("s", `e${i}`, [{ name: "a", value: 1 }, { name: "b", value: "x" }]);
+    rt.addValues(t, 1n, 0, 1, "c", 0, 0, "", [1, "x"]);
+  }
+  const after = Deno.memoryUsage();
+  const perTable = (after.heapUsed + after.external - before.heapUsed - before.external) /
+    MAX_EVENT_TABLES;
+  // Each column used to reserve 1024 rows up front: about 110 KB per table; now a few KB.
+  ok(perTable < 48 << 10, `${perTable} bytes per table`);
+  throwsTrace(
+    () => rt.tableForFields("s", "one_more", [{ name: "a", value: 1 }]),
+    "limit_exceeded",
+    /^many\.txt: events at byte 0: more than 8192 event types \(tables\); the next is s:one_more$/,
+  );
+  equal(rt.all.length, MAX_EVENT_TABLES);
+});
+
 Deno.test("limits: the caps are what the docs say", () => {
   deepStrictEqual(
-    { block: MAX_UNCOMPRESSED_BLOCK, chunkPages: MAX_CHUNK_PAGES, streams: MAX_STREAM_MEMORY },
-    { block: 256 << 20, chunkPages: 64, streams: 512 << 20 },
+    {
+      block: MAX_UNCOMPRESSED_BLOCK,
+      chunkPages: MAX_CHUNK_PAGES,
+      streams: MAX_STREAM_MEMORY,
+      tables: MAX_EVENT_TABLES,
+    },
+    { block: 256 << 20, chunkPages: 64, streams: 512 << 20, tables: 8192 },
   );
 });

@@ -43,6 +43,12 @@ type IntCtor = {
   BYTES_PER_ELEMENT: number;
 };
 
+/**
+ * Rows a new column has room for; buffers double as rows come. Small, because a trace may hold
+ * thousands of event types (a table each) that see only a few events.
+ */
+const INITIAL_ROWS = 64;
+
 /** Arrow integer type and typed array constructor for a byte size and signedness. */
 export function intKind(size: number, signed: boolean): { type: DataType; ctor: IntCtor } {
   switch (size) {
@@ -114,7 +120,7 @@ export interface ColumnBuilder {
 export class IntColumn implements ColumnBuilder {
   readonly type: DataType;
   private ctor: IntCtor;
-  private buf: Uint8Array = new Uint8Array(1024 * 8);
+  private buf: Uint8Array = new Uint8Array(INITIAL_ROWS * 8);
   private dv: DataView = new DataView(this.buf.buffer);
   private cap: number;
   private n = 0;
@@ -268,7 +274,7 @@ export class IntColumn implements ColumnBuilder {
 /** Timestamp column (Int64) with an allocation-free fast path for `add + rel`. */
 export class TsColumn implements ColumnBuilder {
   readonly type = new Int64();
-  private arr = new BigInt64Array(1024);
+  private arr = new BigInt64Array(INITIAL_ROWS);
   private words = new Int32Array(this.arr.buffer);
   private n = 0;
   constructor(readonly name: string) {}
@@ -324,7 +330,7 @@ export class TsColumn implements ColumnBuilder {
 /** Dictionary-encoded string column (Dictionary<Utf8, Int32>); the dictionary resets per batch. */
 export class StringColumn implements ColumnBuilder {
   readonly type = new Dictionary(new Utf8(), new Int32());
-  private idx = new Int32Array(1024);
+  private idx = new Int32Array(INITIAL_ROWS);
   private n = 0;
   private dict = new Map<string, number>();
   private values: string[] = [];
@@ -348,7 +354,8 @@ export class StringColumn implements ColumnBuilder {
   private keyed = new Map<number, number>();
   private lastKey = NaN;
   private lastIdx = 0;
-  private smallKeyed = new Int32Array(1024).fill(-1);
+  /** Key -> dictionary index for keys below 1024 (made on first use). */
+  private smallKeyed: Int32Array | null = null;
 
   /**
    * Appends the string identified by a numeric key (e.g. a pid for its comm), computing it only the
@@ -359,7 +366,8 @@ export class StringColumn implements ColumnBuilder {
    */
   pushKeyed(key: number, make: (key: number) => string): void {
     const small = key >= 0 && key < 1024;
-    const sk = small ? this.smallKeyed[key]! : -1;
+    if (small && this.smallKeyed === null) this.smallKeyed = new Int32Array(1024).fill(-1);
+    const sk = small ? this.smallKeyed![key]! : -1;
     const k = sk >= 0
       ? sk
       : key === this.lastKey
@@ -369,7 +377,7 @@ export class StringColumn implements ColumnBuilder {
       : this.keyed.get(key);
     if (k === undefined) {
       this.push(make(key));
-      if (small) this.smallKeyed[key] = this.idx[this.n - 1]!;
+      if (small) this.smallKeyed![key] = this.idx[this.n - 1]!;
       else this.keyed.set(key, this.idx[this.n - 1]!);
       this.lastKey = key;
       this.lastIdx = this.idx[this.n - 1]!;
@@ -447,7 +455,7 @@ export class StringColumn implements ColumnBuilder {
     this.n = 0;
     this.dict = new Map();
     this.keyed = new Map();
-    this.smallKeyed.fill(-1);
+    this.smallKeyed?.fill(-1);
     this.lastKey = NaN;
     this.values = [];
     this.valid.reset();
@@ -461,7 +469,7 @@ export class StringColumn implements ColumnBuilder {
  */
 export class KeyedDictColumn implements ColumnBuilder {
   readonly type = new Dictionary(new Utf8(), new Int32());
-  private idx = new Int32Array(1024);
+  private idx = new Int32Array(INITIAL_ROWS);
   private n = 0;
 
   /**
@@ -509,7 +517,7 @@ export class KeyedDictColumn implements ColumnBuilder {
 export class ListColumn implements ColumnBuilder {
   readonly type: DataType;
   private child: IntColumn;
-  private offsets = new Int32Array(1025);
+  private offsets = new Int32Array(INITIAL_ROWS + 1);
   private n = 0;
   private valid = new Validity();
 
@@ -601,7 +609,7 @@ export class ListColumn implements ColumnBuilder {
       child,
     } as never) as Data;
     this.n = 0;
-    this.offsets = new Int32Array(1025);
+    this.offsets = new Int32Array(INITIAL_ROWS + 1);
     this.valid.reset();
     return d;
   }

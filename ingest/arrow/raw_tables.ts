@@ -19,6 +19,7 @@ import {
   Schema,
   Struct,
 } from "apache-arrow";
+import { TraceError } from "../../core/errors.ts";
 import type { FieldValue } from "../../core/event.ts";
 import type { EventFormat, FieldFormat } from "../format/types.ts";
 import {
@@ -156,12 +157,22 @@ function commonList(c: CommonColumns): ColumnBuilder[] {
   return [c.cpu, c.pid, c.comm, c.flags, c.preempt, c.buffer];
 }
 
+/**
+ * Most event types (tables) one trace may create. A kernel has about 2,500 tracepoints; a text
+ * trace naming a new event on every line would otherwise cost a table (and its time) per line.
+ */
+export const MAX_EVENT_TABLES = 8192;
+
 /** Options of {@linkcode RawTables}. */
 export interface RawTablesOptions {
   /** Rows per record batch (default 65536). */
   batchRows?: number;
   /** Also build `main.events` (default true). */
   eventsIndex?: boolean;
+  /** Most tables (default {@linkcode MAX_EVENT_TABLES}); one more is `limit_exceeded`. */
+  maxTables?: number;
+  /** The input's name, for that error (default `<trace>`). */
+  file?: string;
 }
 
 /**
@@ -188,6 +199,8 @@ export class RawTables {
   private readonly sysNames: string[] = [];
   private readonly evNames: string[] = [];
   readonly batchRows: number;
+  private readonly maxTables: number;
+  private readonly file: string;
 
   /**
    * @param sink receives IPC streams
@@ -195,6 +208,8 @@ export class RawTables {
    */
   constructor(readonly sink: IpcSink, opts: RawTablesOptions = {}) {
     this.batchRows = opts.batchRows ?? 65536;
+    this.maxTables = opts.maxTables ?? MAX_EVENT_TABLES;
+    this.file = opts.file ?? "<trace>";
     if (opts.eventsIndex ?? true) {
       const common = makeCommon();
       this.indexSys = new KeyedDictColumn("system", this.sysNames);
@@ -253,6 +268,13 @@ export class RawTables {
   }
 
   private register(t: EventTable): void {
+    if (this.tables.length >= this.maxTables) {
+      throw new TraceError(
+        "limit_exceeded",
+        `more than ${this.maxTables} event types (tables); the next is ${t.builder.schema}:${t.builder.name}`,
+        { file: this.file, section: "events", offset: 0 },
+      );
+    }
     this.byKey.set(`${t.builder.schema}\0${t.builder.name}`, t);
     this.tables.push(t);
     this.sysNames.push(t.builder.schema);
