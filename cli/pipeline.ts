@@ -370,16 +370,55 @@ export async function replayTrace(
   opts: ReplayTraceOptions = {},
 ): Promise<ReplayTraceResult> {
   const keep = opts.outDir !== undefined;
-  const keepRows = opts.keepRows ?? true;
   const dir = opts.outDir ?? await Deno.makeTempDir({ prefix: "iommu-replay-" });
-  let spill: string | null = null;
   try {
+    // a bad topology fails before the ingest
     const topology = typeof opts.topology === "string"
       ? await loadTopology(opts.topology)
       : opts.topology;
     const m = await ingestToDir(path, dir, {
       ...(opts.onProgress ? { onProgress: (n: number) => opts.onProgress!("ingest", n) } : {}),
     });
+    const { outDir: _, ...rest } = opts;
+    return await replayIngested(dir, m, {
+      ...rest,
+      ...(topology ? { topology } : {}),
+      writeTables: keep,
+    });
+  } finally {
+    if (!keep) await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+}
+
+/** Options of {@linkcode replayIngested}. */
+export interface ReplayIngestedOptions extends Omit<ReplayTraceOptions, "outDir"> {
+  /** Write the canonical and result tables into the directory and update its manifest. */
+  writeTables?: boolean;
+}
+
+/**
+ * Replays an ingested trace (a directory written by `ingestToDir`, with its manifest): normalize
+ * and replay every policy, as {@linkcode replayTrace} does after ingesting.
+ *
+ * @param dir the ingest directory
+ * @param m its manifest
+ * @param opts topology, policies, cost model, whether to write the tables into `dir`
+ * @returns the replay result and the canonical tables (`outDir` is `dir` when tables were written)
+ * @throws {import("../core/errors.ts").UsageError} on bad options (policy, cost model, topology)
+ */
+export async function replayIngested(
+  dir: string,
+  m: Manifest,
+  opts: ReplayIngestedOptions = {},
+): Promise<ReplayTraceResult> {
+  const keep = opts.writeTables === true;
+  const keepRows = opts.keepRows ?? true;
+  const path = m.source;
+  let spill: string | null = null;
+  try {
+    const topology = typeof opts.topology === "string"
+      ? await loadTopology(opts.topology)
+      : opts.topology;
     const kernel = opts.kernel ?? kernelFromUname(m.info.kernel as string | null);
     spill = await Deno.makeTempDir({ dir, prefix: ".spill-" });
     const auto = (opts.whatIf ?? "auto") === "auto";
@@ -475,6 +514,5 @@ export async function replayTrace(
     };
   } finally {
     if (spill !== null) await Deno.remove(spill, { recursive: true }).catch(() => {});
-    if (!keep) await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
 }
