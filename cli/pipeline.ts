@@ -92,6 +92,7 @@ export interface CanonicalCounts {
 
 /** What a replay produced. */
 export interface ReplayTraceResult {
+  /** Per-policy summaries, fidelity and anomalies. */
   result: ReplayResult;
   /**
    * The canonical tables. With `keepRows: false`, `requests`, `observed_commands` and `faults` are
@@ -106,6 +107,7 @@ export interface ReplayTraceResult {
   whatIf: boolean;
   /** Kernel version used for the fidelity policy, when known. */
   kernel: string | null;
+  /** Warnings of the ingest (damaged or lost data). */
   warnings: TraceWarning[];
   /** The output directory, when kept. */
   outDir: string | null;

@@ -27,8 +27,11 @@ export type TableSource = string | readonly Uint8Array[];
 
 /** A table to read. */
 export interface ReadableTable {
+  /** Trace system (`syscalls`). */
   schema: string;
+  /** Event name (`sys_enter_munmap`). */
   name: string;
+  /** Its IPC streams. */
   source: TableSource;
   /** Column -> format field (from the manifest); null entries are common columns. */
   columns?: readonly ColumnInfo[];
