@@ -31,7 +31,7 @@ export interface CampaignOptions {
   shared?: boolean;
   /** Use the large recorded trace.dat seeds (default true). */
   large?: boolean;
-  /** Heap growth over one input that counts as a finding, bytes (default 384 MiB). */
+  /** Heap growth over one input that counts as a finding, bytes (default 256 MiB). */
   memLimit?: number;
   /** V8 old-space limit of a child in MiB (default 1024). */
   heapMb?: number;
@@ -45,13 +45,17 @@ export interface CampaignOptions {
 
 /** An input that did not end in a result or a typed error. */
 export interface Finding {
+  /** The target that was fed the input. */
   target: AnyTarget;
-  /** Input index (generated inputs) or the file (replays). */
+  /** Input index (generated inputs; in replays, the index in the job). */
   index: number;
+  /** The regression file (replays). */
   file?: string;
+  /** How the input ended. */
   outcome: Outcome;
-  /** Seed name and mutations (generated inputs). */
+  /** Seed name (generated inputs). */
   seed?: string;
+  /** Mutations applied (generated inputs). */
   ops?: string[];
   /** The input (generated inputs). */
   bytes?: Uint8Array;
@@ -59,9 +63,13 @@ export interface Finding {
 
 /** Counts per target. */
 export interface TargetStats {
+  /** Inputs run. */
   inputs: number;
+  /** Inputs that ended in a result. */
   ok: number;
+  /** Inputs that ended in a typed error. */
   typed: number;
+  /** Findings. */
   failures: number;
   /** Typed error codes seen, with counts. */
   codes: Record<string, number>;
@@ -69,13 +77,19 @@ export interface TargetStats {
   ms: number;
   /** Slowest input, ms. */
   maxMs: number;
+  /** Largest heap growth (JS heap + external) over one input, bytes. */
+  maxHeapGrowth: number;
 }
 
 /** What a campaign did. */
 export interface CampaignResult {
+  /** Inputs run. */
   inputs: number;
+  /** Wall time. */
   seconds: number;
+  /** Counts per target. */
   byTarget: Map<AnyTarget, TargetStats>;
+  /** Every finding, in the order found. */
   findings: Finding[];
 }
 
@@ -87,7 +101,10 @@ class LineReader {
   private reader: ReadableStreamDefaultReader<string>;
   private pending: Promise<ReadableStreamReadResult<string>> | null = null;
   constructor(stream: ReadableStream<Uint8Array>) {
-    this.reader = stream.pipeThrough(new TextDecoderStream()).getReader();
+    // Some npm type packages in the same check widen TextDecoderStream's writable side to
+    // BufferSource; bytes in, text out is what it does.
+    const decoder = new TextDecoderStream() as unknown as TransformStream<Uint8Array, string>;
+    this.reader = stream.pipeThrough(decoder).getReader();
   }
   /** Next line, null at the end, "timeout" when `ms` passed first. */
   async next(ms: number): Promise<string | null | "timeout"> {
@@ -168,7 +185,7 @@ class Child {
 }
 
 function emptyStats(): TargetStats {
-  return { inputs: 0, ok: 0, typed: 0, failures: 0, codes: {}, ms: 0, maxMs: 0 };
+  return { inputs: 0, ok: 0, typed: 0, failures: 0, codes: {}, ms: 0, maxMs: 0, maxHeapGrowth: 0 };
 }
 
 /**
@@ -190,7 +207,7 @@ export async function runCampaign(
     "-A",
     `--v8-flags=--max-old-space-size=${opts.heapMb ?? 1024}`,
     RUNNER.href,
-    `--mem-limit=${opts.memLimit ?? 384 << 20}`,
+    `--mem-limit=${opts.memLimit ?? 256 << 20}`,
     ...(opts.shared ? ["--shared"] : []),
     ...(opts.large === false ? ["--no-large"] : []),
     ...(opts.selftest ? ["--selftest"] : []),
@@ -237,13 +254,14 @@ export async function runCampaign(
     return null;
   };
 
-  const record = (job: RunnerJob, i: number, o: Outcome, ms = 0) => {
+  const record = (job: RunnerJob, i: number, o: Outcome, ms = 0, grew = 0) => {
     total++;
     const st = byTarget.get(job.target) ?? emptyStats();
     byTarget.set(job.target, st);
     st.inputs++;
     st.ms += ms;
     if (ms > st.maxMs) st.maxMs = ms;
+    if (grew > st.maxHeapGrowth) st.maxHeapGrowth = grew;
     if (o.kind === "ok") st.ok++;
     else if (o.kind === "typed") {
       st.typed++;
@@ -329,9 +347,9 @@ export async function runCampaign(
             running = true;
             started = performance.now();
           } else if (line.startsWith("R ")) {
-            const [, , i, ms] = line.split(" ", 4);
+            const [, , i, ms, grew] = line.split(" ", 5);
             const at = line.indexOf("{");
-            record(job, Number(i), JSON.parse(line.slice(at)) as Outcome, Number(ms));
+            record(job, Number(i), JSON.parse(line.slice(at)) as Outcome, Number(ms), Number(grew));
             current = -1;
             running = false;
           } else if (line.startsWith("D ")) {

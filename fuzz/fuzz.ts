@@ -159,13 +159,12 @@ async function main(argv: string[]): Promise<number> {
   if (Deno.stdout.isTerminal()) console.log();
   for (const [t, s] of res.byTarget) {
     const codes = Object.entries(s.codes).map(([k, v]) => `${k}:${v}`).join(" ");
+    const avg = (s.ms / Math.max(1, s.inputs)).toFixed(1);
+    const heap = (s.maxHeapGrowth / 2 ** 20).toFixed(0);
     console.log(
-      `${t.padEnd(16)} ${String(s.inputs).padStart(7)} inputs  ${
-        (s.ms / Math.max(1, s.inputs)).toFixed(1)
-      } ms avg, ` +
-        `${
-          s.maxMs.toFixed(0)
-        } ms max  ok ${s.ok}  typed ${s.typed} (${codes})  failures ${s.failures}`,
+      `${t.padEnd(16)} ${String(s.inputs).padStart(7)} inputs  ${avg} ms avg, ` +
+        `${s.maxMs.toFixed(0)} ms max, heap +${heap} MiB max  ok ${s.ok}  typed ${s.typed} ` +
+        `(${codes})  failures ${s.failures}`,
     );
   }
   console.log(

@@ -134,10 +134,14 @@ export function interestingInt(b: Uint8Array, rng: Rng): Uint8Array {
 }
 
 /** A candidate size or count field found in the input. */
-interface SizeField {
+export interface SizeField {
+  /** Byte offset. */
   at: number;
+  /** Width in bytes. */
   width: 4 | 8;
+  /** Little endian. */
   le: boolean;
+  /** Its value. */
   value: number;
 }
 
@@ -451,10 +455,23 @@ export function mutateLines(b: Uint8Array, rng: Rng, other: Uint8Array): Uint8Ar
   const n = lines.length;
   const i = rng.chance(0.3) ? rng.low(n) : rng.int(n);
   const j = rng.int(n);
-  switch (rng.int(13)) {
+  switch (rng.int(14)) {
     case 0:
       lines.splice(i, 0, lines[i]!);
       break;
+    case 13: {
+      // A line repeated with a counter glued to its first `name:` token: many distinct event
+      // names (a table each) from one seed line.
+      const text = DEC.decode(lines[i]!);
+      const m = /[A-Za-z_][\w-]*(?=:)/.exec(text.replace(/^[^\]]*\]/, (x) => " ".repeat(x.length)));
+      if (!m) break;
+      const at = m.index + m[0].length;
+      const times = rng.range(2, 200);
+      const rep: Uint8Array[] = [];
+      for (let t = 0; t < times; t++) rep.push(ENC.encode(text.slice(0, at) + t + text.slice(at)));
+      lines.splice(i, 1, ...rep);
+      break;
+    }
     case 1:
       lines.splice(i, rng.chance(0.8) ? 1 : rng.range(1, 50));
       break;

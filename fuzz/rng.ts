@@ -46,7 +46,11 @@ export class Rng {
   #c: number;
   #d: number;
 
-  /** @param seed any 32-bit number */
+  /**
+   * Seeds the generator.
+   *
+   * @param seed any 32-bit number
+   */
   constructor(seed: number) {
     this.#a = 0x9e3779b9;
     this.#b = 0x243f6a88;
@@ -55,7 +59,11 @@ export class Rng {
     for (let i = 0; i < 12; i++) this.u32();
   }
 
-  /** @returns a uniform 32-bit unsigned integer */
+  /**
+   * Next raw output.
+   *
+   * @returns a uniform 32-bit unsigned integer
+   */
   u32(): number {
     const t = (((this.#a + this.#b) >>> 0) + this.#d) >>> 0;
     this.#d = (this.#d + 1) >>> 0;
@@ -67,6 +75,8 @@ export class Rng {
   }
 
   /**
+   * A uniform integer below `n`.
+   *
    * @param n exclusive upper bound (> 0)
    * @returns an integer in `[0, n)`
    */
@@ -77,6 +87,8 @@ export class Rng {
   }
 
   /**
+   * A uniform integer in a closed range.
+   *
    * @param lo inclusive lower bound
    * @param hi inclusive upper bound
    * @returns an integer in `[lo, hi]`
@@ -86,6 +98,8 @@ export class Rng {
   }
 
   /**
+   * A biased coin.
+   *
    * @param p probability of true
    * @returns true with probability `p`
    */
@@ -94,6 +108,8 @@ export class Rng {
   }
 
   /**
+   * A uniformly chosen element.
+   *
    * @param xs a non-empty list
    * @returns one element
    */
@@ -116,6 +132,8 @@ export class Rng {
   }
 
   /**
+   * Random bytes.
+   *
    * @param n number of bytes
    * @returns random bytes
    */

@@ -8,7 +8,7 @@
  * - `{"id":2,"mode":"files","target":"topology","paths":["fuzz/regressions/topology/x.bin"]}`
  *
  * Reports, one per line: `S <job> <i>` (input being made), `X <job> <i>` (its run starts),
- * `R <job> <i> <ms> <outcome JSON>`,
+ * `R <job> <i> <ms> <heap growth bytes> <outcome JSON>`,
  * `D <job>` (job done).
  *
  * Run by the parent as `deno run -A --v8-flags=--max-old-space-size=N fuzz/runner.ts [--shared]
@@ -52,7 +52,7 @@ async function main(): Promise<void> {
     options: {
       shared: { type: "boolean", default: false },
       "no-large": { type: "boolean", default: false },
-      "mem-limit": { type: "string", default: String(384 << 20) },
+      "mem-limit": { type: "string", default: String(256 << 20) },
       selftest: { type: "boolean", default: false },
     },
     strict: true,
@@ -98,7 +98,7 @@ async function main(): Promise<void> {
           const ms = performance.now() - t0;
           const grew = heapAndExternal() - before;
           if (grew > memLimit && o.kind !== "crash") o = { kind: "memory", bytes: grew };
-          say(`R ${job.id} ${i} ${ms.toFixed(2)} ${JSON.stringify(o)}`);
+          say(`R ${job.id} ${i} ${ms.toFixed(2)} ${Math.max(0, grew)} ${JSON.stringify(o)}`);
         }
         say(`D ${job.id}`);
       }

@@ -106,7 +106,11 @@ export function warningProblem(warnings: readonly TraceWarning[]): string | null
 
 /** A result that is not well formed (bad warnings); reported as a `bad_error` outcome. */
 export class BadResult extends Error {
-  /** @param why what is wrong */
+  /**
+   * Wraps what is wrong with a result.
+   *
+   * @param why what is wrong
+   */
   constructor(why: string) {
     super(why);
     this.name = "BadResult";

@@ -273,7 +273,7 @@ export class IntColumn implements ColumnBuilder {
 
 /** Timestamp column (Int64) with an allocation-free fast path for `add + rel`. */
 export class TsColumn implements ColumnBuilder {
-  readonly type = new Int64();
+  readonly type: Int64 = new Int64();
   private arr = new BigInt64Array(INITIAL_ROWS);
   private words = new Int32Array(this.arr.buffer);
   private n = 0;
@@ -329,7 +329,7 @@ export class TsColumn implements ColumnBuilder {
 
 /** Dictionary-encoded string column (Dictionary<Utf8, Int32>); the dictionary resets per batch. */
 export class StringColumn implements ColumnBuilder {
-  readonly type = new Dictionary(new Utf8(), new Int32());
+  readonly type: Dictionary<Utf8, Int32> = new Dictionary(new Utf8(), new Int32());
   private idx = new Int32Array(INITIAL_ROWS);
   private n = 0;
   private dict = new Map<string, number>();
@@ -468,7 +468,7 @@ export class StringColumn implements ColumnBuilder {
  * no lookups per row; the dictionary is the full list of names at flush time.
  */
 export class KeyedDictColumn implements ColumnBuilder {
-  readonly type = new Dictionary(new Utf8(), new Int32());
+  readonly type: Dictionary<Utf8, Int32> = new Dictionary(new Utf8(), new Int32());
   private idx = new Int32Array(INITIAL_ROWS);
   private n = 0;
 
