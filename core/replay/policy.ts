@@ -202,8 +202,11 @@ export interface PolicyOptions {
   ril?: boolean;
   /** VT-d batch size (v6.12 `QI_MAX_BATCHED_DESC_COUNT`). Default 16. */
   maxBatch?: number;
-  /** SMMUv3 commands per batch before a `cmd_sync` (`CMDQ_BATCH_ENTRIES`). Default 64. */
-  smmuBatch?: number;
+  /**
+   * SMMUv3 `ARM_SMMU_OPT_CMDQ_FORCE_SYNC` (MMU-600/700 erratum): a `cmd_sync` every 63 commands
+   * instead of one per command set. Default false.
+   */
+  smmuForceSync?: boolean;
   /** DMA flush-queue slots per CPU (`IOVA_DEFAULT_FQ_SIZE`). Default 256. */
   fqSize?: number;
   /** DMA flush-queue timeout in ns (`IOVA_DEFAULT_FQ_TIMEOUT`). Default 10 ms. */

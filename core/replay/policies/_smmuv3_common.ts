@@ -12,9 +12,13 @@
  *    with BTM the CPU's broadcast TLBI already invalidated the IOTLB, so nothing;
  * 3. `atc_inv` for every ATS master, sized as the smallest aligned block holding the first and last
  *    page (log2 span = fls(first ^ last)), or the whole ATC for a whole-ASID flush.
- * Commands are issued in batches of `CMDQ_BATCH_ENTRIES` = 64 (option `smmuBatch`), each closed by a
- * `cmd_sync`; the TLBI set and the ATC set are separate batches. Instances are serviced one after
- * the other (the notifiers run sequentially).
+ * The TLBI set and the ATC set are each one `arm_smmu_cmdq_batch`: `arm_smmu_cmdq_batch_add` pushes a
+ * full batch of `CMDQ_BATCH_ENTRIES` = 64 commands to the queue *without* a sync, and
+ * `arm_smmu_cmdq_batch_submit` closes the set with the one `cmd_sync` the CPU waits for. So each set
+ * costs one wait however many commands it holds. With `ARM_SMMU_OPT_CMDQ_FORCE_SYNC` (the MMU-600/700
+ * erratum workaround; option `smmuForceSync`) the batch is instead issued with a sync once it holds
+ * `CMDQ_BATCH_ENTRIES - 1` = 63 commands. Instances are serviced one after the other (the notifiers
+ * run sequentially).
  *
  * @module
  */
@@ -28,10 +32,13 @@ const KINDS = [kind("tlbi_nh_va"), kind("tlbi_nh_asid"), kind("atc_inv"), kind("
 /** `CMDQ_MAX_TLBI_OPS` with 4 KiB pages: 1 << (12 - 3). */
 export const SMMU_MAX_TLBI_OPS = 512;
 
+/** `CMDQ_BATCH_ENTRIES` (= `BITS_PER_LONG` on 64-bit kernels). */
+export const SMMU_CMDQ_BATCH_ENTRIES = 64;
+
 /**
  * Builds an SMMUv3 policy instance.
  *
- * @param options policy options (`ril`, `smmuBatch`)
+ * @param options policy options (`ril`, `smmuForceSync`)
  * @param v name, description and whether BTM makes the IOTLB invalidation implicit
  * @returns the instance
  */
@@ -40,7 +47,8 @@ export function createSmmu(
   v: { name: string; description: string; btm: boolean },
 ): ReplayPolicy {
   const ril = options.ril ?? false;
-  const batch = options.smmuBatch ?? 64;
+  // Commands after which a sync is forced mid-set: never, unless the erratum option is set.
+  const batch = options.smmuForceSync ? SMMU_CMDQ_BATCH_ENTRIES - 1 : Infinity;
   return {
     name: v.name,
     description: v.description,
@@ -65,13 +73,18 @@ export function createSmmu(
             out.cmd(ASID, i, g, -1, 0, FULL);
             n = 1;
           } else if (!ril) {
-            // one tlbi_nh_va per page, `batch` per cmd_sync
-            for (let p = start; p < end; p += batch) {
-              n = Math.min(batch, end - p);
-              out.cmdRun(VA, i, g, -1, p, 1, n);
-              if (n === batch) {
-                out.wait(i);
-                n = 0;
+            // one tlbi_nh_va per page (a forced sync every `batch` commands with the erratum)
+            if (batch === Infinity) {
+              out.cmdRun(VA, i, g, -1, start, 1, pages);
+              n = pages;
+            } else {
+              for (let p = start; p < end; p += batch) {
+                n = Math.min(batch, end - p);
+                out.cmdRun(VA, i, g, -1, p, 1, n);
+                if (n === batch) {
+                  out.wait(i);
+                  n = 0;
+                }
               }
             }
           } else {

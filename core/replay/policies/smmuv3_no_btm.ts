@@ -2,7 +2,7 @@
  * `smmuv3-no-btm`: SMMUv3 SVA without BTM (and every SVA domain since v6.11, which dropped the BTM
  * path; iommu.md §3.3). Per SMMU instance: `tlbi_nh_va` per page, or per range window with RIL
  * (option `ril`), or one `tlbi_nh_asid` from 512 pages up without RIL (claim K8); then `atc_inv` per
- * ATS master; a `cmd_sync` per batch of 64.
+ * ATS master; one `cmd_sync` closing each set (full 64-command batches go out without one).
  *
  * @module
  */
@@ -10,7 +10,7 @@ import type { PolicyFactory } from "../policy.ts";
 import { createSmmu } from "./_smmuv3_common.ts";
 
 const DESCRIPTION =
-  "SMMUv3 without BTM: tlbi_nh_va per page or RIL range (tlbi_nh_asid from 512 pages without RIL), atc_inv per ATS master, cmd_sync per 64";
+  "SMMUv3 without BTM: tlbi_nh_va per page or RIL range (tlbi_nh_asid from 512 pages without RIL), atc_inv per ATS master, one cmd_sync per command set";
 
 /**
  * The `smmuv3-no-btm` policy factory.

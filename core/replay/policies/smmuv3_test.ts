@@ -52,8 +52,21 @@ Deno.test("smmuv3-no-btm with RIL: windows of num * 2^scale pages", () => {
   );
 });
 
-Deno.test("smmuv3: a cmd_sync per 64 commands", () => {
+Deno.test("smmuv3: full 64-command batches go out unsynced; one cmd_sync per set", () => {
+  // arm_smmu_cmdq_batch_add issues a full batch with sync = false; batch_submit syncs once.
   const log = emitted(smmuv3NoBtm.create({}), view, info(0, 130));
+  assert.equal(log.filter((x) => x.startsWith("tlbi_nh_va")).length, 130);
+  assert.deepEqual(log.filter((x) => x.startsWith("cmd_sync")), [
+    "cmd_sync@smmu0",
+    "cmd_sync@smmu0",
+  ]);
+  assert.equal(log[130], "cmd_sync@smmu0");
+});
+
+Deno.test("smmuv3: ARM_SMMU_OPT_CMDQ_FORCE_SYNC syncs every 63 commands", () => {
+  const log = emitted(smmuv3NoBtm.create({ smmuForceSync: true }), view, info(0, 130));
+  // TLBI set: 63 + sync, 63 + sync, 4 + sync; ATC set: 1 + sync
   assert.equal(log.filter((x) => x.startsWith("cmd_sync")).length, 3 + 1);
-  assert.equal(log[64], "cmd_sync@smmu0");
+  assert.equal(log[63], "cmd_sync@smmu0");
+  assert.equal(log[127], "cmd_sync@smmu0");
 });
