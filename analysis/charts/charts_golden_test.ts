@@ -16,6 +16,11 @@ Deno.test("policy comparison chart", async () => {
   assert.match(svg, /aria-label="modeled time \(ns\): 6\.5k; policy: per-device/);
   assert.match(svg, />×1\.44</);
   assert.match(svg, />×1</);
+  // Cheapest first.
+  assert.match(
+    svg,
+    /aria-label="Y-axis for a discrete scale with 2 values: per-iommu, per-device"/,
+  );
   await assertGolden("policy_comparison.svg", svg);
 });
 
@@ -59,6 +64,21 @@ Deno.test("over-invalidation histogram", async () => {
   const svg = await renderSVG(overInvalidationHistogram(RESULTS.over_invalidation_histogram));
   for (const b of ["exact", "1-2x", "2-4x", "full"]) assert.ok(svg.includes(`>${b}<`), b);
   await assertGolden("over_invalidation_histogram.svg", svg);
+});
+
+Deno.test("no chart makes vega-lite or vega warn", async () => {
+  const charts = [
+    policyComparisonChart(RESULTS.policy_comparison),
+    cumulativeTimeChart(RESULTS.invalidations_over_time),
+    latencyDistributionChart(RESULTS.request_latency_histogram),
+    iommuDeviceHeatmap(RESULTS.per_iommu_device),
+    overInvalidationHistogram(RESULTS.over_invalidation_histogram),
+  ];
+  for (const spec of charts) {
+    const warnings: string[] = [];
+    await renderSVG(spec, { onWarning: (m) => warnings.push(m) });
+    assert.deepEqual(warnings, [], String(spec.title));
+  }
 });
 
 Deno.test("chart builders name the missing columns", () => {

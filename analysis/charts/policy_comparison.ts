@@ -52,7 +52,14 @@ export function policyComparisonChart(r: QueryResult, options: ChartOptions = {}
     height: { step: 28 },
     data: { values: rows },
     encoding: {
-      y: { field: "policy", type: "nominal", sort: "x", title: null },
+      // One explicit sort for both layers: `sort: "x"` resolves to a different sort in the bar
+      // layer (stacked x) and the text layer, which vega-lite reports as a conflict.
+      y: {
+        field: "policy",
+        type: "nominal",
+        sort: { field: "modeled_ns", op: "sum", order: "ascending" },
+        title: null,
+      },
       x: {
         field: "modeled_ns",
         type: "quantitative",

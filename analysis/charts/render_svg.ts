@@ -22,11 +22,12 @@ function offlineLoader() {
 }
 
 /**
- * A vega logger that keeps errors, and the "Loading failed" warning vega logs (instead of
- * throwing) when data cannot be loaded.
+ * A vega / vega-lite logger that keeps errors, and the "Loading failed" warning vega logs (instead
+ * of throwing) when data cannot be loaded. Other warnings go to `onWarning` when given, else to
+ * stderr (as vega-lite's own logger would print them); those after an error are dropped.
  */
-function collectingLogger(errors: string[]) {
-  let level = 1;
+function collectingLogger(errors: string[], onWarning?: (message: string) => void) {
+  let level = 2;
   const text = (args: unknown[]) => args.map((a) => (a instanceof Error ? a.message : String(a)));
   const logger = {
     level(l?: number) {
@@ -39,7 +40,12 @@ function collectingLogger(errors: string[]) {
       return logger;
     },
     warn(...args: unknown[]) {
-      if (args[0] === "Loading failed") errors.push(text(args).join(" "));
+      const msg = text(args).join(" ");
+      if (args[0] === "Loading failed") errors.push(msg);
+      // after an error (which will be thrown) warnings are only its consequences
+      else if (errors.length > 0) return logger;
+      else if (onWarning) onWarning(msg);
+      else if (level >= 2) console.warn(`WARN ${msg}`);
       return logger;
     },
     info() {
@@ -52,10 +58,20 @@ function collectingLogger(errors: string[]) {
   return logger;
 }
 
+/** Options of {@linkcode renderSVG}. */
+export interface RenderOptions {
+  /**
+   * Receives every warning of vega-lite's compiler and of vega (a spec the compiler had to
+   * correct, say). Default: printed on stderr.
+   */
+  onWarning?: (message: string) => void;
+}
+
 /**
  * Renders a Vega-Lite spec to an SVG document.
  *
  * @param spec Vega-Lite spec with inline data
+ * @param options where warnings go
  * @returns SVG text
  * @throws {Error} when vega reports an error (e.g. the spec asks for external data)
  * @example
@@ -69,14 +85,16 @@ function collectingLogger(errors: string[]) {
  * console.assert(svg.startsWith("<svg"));
  * ```
  */
-export async function renderSVG(spec: TopLevelSpec): Promise<string> {
-  const vg = compile(spec).spec;
+export async function renderSVG(spec: TopLevelSpec, options: RenderOptions = {}): Promise<string> {
   const errors: string[] = [];
+  const logger = collectingLogger(errors, options.onWarning);
+  const vg = compile(spec, { logger: logger as never }).spec;
+  if (errors.length) throw new Error(`chart compilation failed: ${errors.join("; ")}`);
   const view = new View(parse(vg, undefined, { ast: true }), {
     renderer: "none",
     expr: expressionInterpreter,
     loader: offlineLoader(),
-    logger: collectingLogger(errors) as never,
+    logger: logger as never,
   });
   try {
     const svg = await view.toSVG();

@@ -49,3 +49,23 @@ Deno.test("data text is escaped in the SVG", async () => {
   assert.ok(!svg.includes("<script>"));
   assert.ok(svg.includes("&lt;script&gt;&amp;"));
 });
+
+Deno.test("renderSVG hands vega-lite's warnings to onWarning instead of printing them", async () => {
+  // Two layers sharing a y scale whose `sort: "x"` resolves differently (stacked bar vs text).
+  const spec = {
+    data: { values: [{ a: "x", b: 1 }, { a: "y", b: 3 }] },
+    encoding: {
+      y: { field: "a", type: "nominal" as const, sort: "x" as const },
+      x: { field: "b", type: "quantitative" as const },
+    },
+    layer: [
+      { mark: "bar" as const },
+      { mark: "text" as const, encoding: { text: { field: "b", type: "quantitative" as const } } },
+    ],
+  };
+  const warnings: string[] = [];
+  const svg = await renderSVG(spec, { onWarning: (m) => warnings.push(m) });
+  assert.match(svg, /^<svg /);
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0]!, /conflicting sort properties/);
+});
