@@ -31,7 +31,7 @@ import { FidelityTracker } from "./fidelity.ts";
 import type { PolicyFactory, PolicyOptions, ReplayPolicy, RequestInfo } from "./policy.ts";
 import { PolicyRun, type RequestCostRow } from "./policy_run.ts";
 import { BUILTIN_POLICY_NAMES, policyForKernel, resolvePolicy } from "./registry.ts";
-import type { PolicySummary, ReplayResult } from "./result.ts";
+import type { NotApplicablePolicy, PolicySummary, ReplayResult } from "./result.ts";
 import type { ProcessEventRow } from "./process_event.ts";
 import { BindingState } from "./state.ts";
 
@@ -279,10 +279,12 @@ export class ReplayEngine {
     const view = this.state.viewFor(r, r.ts);
     const skip = view.deviceCount === 0 || (!q.full && q.pages <= 0);
     const runs = this.#runs;
+    const out = q.dma ? "sva" : "dma"; // the scope this request is outside of
     for (let k = 0; k < runs.length; k++) {
       const run = runs[k]!, p = run.policy;
       if (p.advance !== undefined) p.advance(q.tsNs, run);
-      if (skip) run.skip();
+      if (p.scope === out) run.requestsOutOfScope++;
+      else if (skip) run.skip();
       else {
         run.begin(q, view);
         p.evaluate(q, view, run);
@@ -295,6 +297,10 @@ export class ReplayEngine {
   #one(run: PolicyRun, view: ReturnType<BindingState["viewFor"]>, skip: boolean): void {
     const p = run.policy;
     if (p.advance !== undefined) p.advance(this.#req.tsNs, run);
+    if (p.scope === (this.#req.dma ? "sva" : "dma")) {
+      run.requestsOutOfScope++;
+      return;
+    }
     if (skip) {
       run.skip();
       return;
@@ -345,9 +351,32 @@ export class ReplayEngine {
     }
     const fidelity = this.#fidelity?.finish() ?? null;
     checkLifecycle(this.state, this.#events, this.#anomalies, this.#checks, this.#children);
-    const base = this.#runs.find((r) => r.label === this.#baseline)!;
+    // A policy none of whose requests was in its scope does not apply to this trace.
+    const applies = (r: PolicyRun) =>
+      r.requestsOutOfScope === 0 || r.requests + r.requestsSkipped > 0;
+    const runs = this.#runs.filter(applies);
+    const notApplicable: NotApplicablePolicy[] = this.#runs.filter((r) => !applies(r)).map((r) => ({
+      name: r.label,
+      scope: r.policy.scope ?? "any",
+      requests_out_of_scope: r.requestsOutOfScope,
+      reason: r.policy.scope === "dma"
+        ? "no DMA-API unmap request in the trace (it models DMA domains, not SVA)"
+        : "no SVA (mm) request in the trace (it models SVA, not DMA-API unmaps)",
+    }));
+    // Each policy is compared with the baseline when both model the same requests, else with the
+    // first applicable policy that does (dma-strict vs dma-lazy on a mixed trace).
+    const same = (a: PolicyRun, b: PolicyRun) => {
+      const x = a.policy.scope ?? "any", y = b.policy.scope ?? "any";
+      return x === "any" || y === "any" || x === y;
+    };
+    const preferred = runs.find((r) => r.label === this.#baseline) ?? runs[0];
+    const baseOf = (run: PolicyRun): PolicyRun =>
+      preferred !== undefined && same(run, preferred)
+        ? preferred
+        : runs.find((r) => same(run, r) && (r.policy.scope ?? "any") !== "any") ?? run;
     const ratio = (a: number, b: number) => (b === 0 ? null : a / b);
-    const policies: PolicySummary[] = this.#runs.map((run) => {
+    const policies: PolicySummary[] = runs.map((run) => {
+      const base = baseOf(run);
       const descriptors: Record<string, number> = {};
       run.policy.kinds.forEach((k, i) => {
         descriptors[k.name] = (descriptors[k.name] ?? 0) + run.kindCount[i]!;
@@ -359,6 +388,7 @@ export class ReplayEngine {
         cost_model: run.model.name,
         requests: run.requests,
         requests_skipped: run.requestsSkipped,
+        requests_out_of_scope: run.requestsOutOfScope,
         submissions: run.submissions,
         traps: run.traps,
         descriptors,
@@ -383,6 +413,7 @@ export class ReplayEngine {
     });
     return {
       policies,
+      not_applicable: notApplicable,
       fidelity,
       anomalies: this.#anomalies.rows,
       anomaly_counts: Object.fromEntries(this.#anomalies.counts),

@@ -150,6 +150,9 @@ export interface CommandSink {
   endAsync(): void;
 }
 
+/** Which requests a policy models: see {@linkcode ReplayPolicy.scope}. */
+export type PolicyScope = "sva" | "dma" | "any";
+
 /** A policy instance (one per replay run; may keep state between requests). */
 export interface ReplayPolicy {
   /** Name as shown in results (`intel-cache-tag`, or `intel-per-device@5.10` with options). */
@@ -166,6 +169,13 @@ export interface ReplayPolicy {
   readonly implicitIotlb: boolean;
   /** Invalidation is deferred by design (flush queue): skip the per-request coverage check. */
   readonly deferred: boolean;
+  /**
+   * Which requests the policy models (default `"any"`): `"sva"` for the mm-side (SVA, mmu-notifier)
+   * invalidation paths, `"dma"` for DMA-API unmaps (IOVA ranges of a DMA domain). A request outside
+   * the scope is not replayed by the policy; a policy with no request in its scope is reported as
+   * not applicable to the trace instead of as a row of zeros.
+   */
+  readonly scope?: PolicyScope;
   /**
    * Emits the commands for one request.
    *

@@ -92,6 +92,8 @@ export class PolicyRun implements CommandSink {
   requests = 0;
   /** Requests skipped (nothing bound, or an empty range). */
   requestsSkipped = 0;
+  /** Requests outside the policy's scope (`ReplayPolicy.scope`), not replayed. */
+  requestsOutOfScope = 0;
   /** Submissions (waits). */
   submissions = 0;
   /** Traps (submissions under a model with `trap_ns` > 0). */
@@ -515,6 +517,8 @@ export class PolicyRun implements CommandSink {
       if (lo <= cur && hi > cur) cur = hi;
     }
     if (!req.full) {
+      // a deferred policy left this cache for a later whole-domain flush: no ranged coverage
+      if (n === 0 && this.deferred) return;
       this.pagesRequested.add(req.pages);
       this.pagesInvalidated.add(union);
       if (cur >= req.endPfn) return;

@@ -19,6 +19,8 @@ export interface PolicySummary {
   requests: number;
   /** Requests with nothing bound or an empty range. */
   requests_skipped: number;
+  /** Requests outside the policy's scope (SVA vs DMA-API), not replayed by it. */
+  requests_out_of_scope: number;
   /** Submissions (one wait each). */
   submissions: number;
   /** VM exits: submissions under a trapping cost model, else 0. */
@@ -47,10 +49,24 @@ export interface PolicySummary {
   ratio_to_baseline: { baseline: string; modeled_ns: number | null; submissions: number | null };
 }
 
+/** A policy that had no request in its scope (`ReplayPolicy.scope`) in this trace. */
+export interface NotApplicablePolicy {
+  /** Label. */
+  name: string;
+  /** What it models: `sva` or `dma`. */
+  scope: string;
+  /** Requests it did not replay. */
+  requests_out_of_scope: number;
+  /** Why, in a phrase. */
+  reason: string;
+}
+
 /** Everything a replay produced (besides the rows streamed to callbacks). */
 export interface ReplayResult {
-  /** One summary per policy, in the order asked. */
+  /** One summary per applicable policy, in the order asked. */
   policies: PolicySummary[];
+  /** Policies asked for that model none of the trace's requests (omitted from `policies`). */
+  not_applicable: NotApplicablePolicy[];
   /** Fidelity against the observed commands, null when none were given. */
   fidelity: FidelityReport | null;
   /** Anomalies kept (at most `maxAnomaliesPerKind` per kind). */
@@ -75,8 +91,9 @@ export function countToJson(v: bigint): number | string {
 }
 
 /**
- * The JSON form of a replay result: exactly `{"policies": [...], "fidelity": {...} | null,
- * "anomalies": [...]}`.
+ * The JSON form of a replay result: `{"policies": [...], "fidelity": {...} | null,
+ * "anomalies": [...], "anomaly_counts": {...}, "not_applicable": [...]}`. `anomalies` keeps at most
+ * a bounded number of rows per kind; `anomaly_counts` has the true totals.
  *
  * bigint fields are converted deliberately:
  * - counts (`pages_requested`, `pages_invalidated`) become numbers when at most 2^53 - 1, else
@@ -91,13 +108,24 @@ export function countToJson(v: bigint): number | string {
  * ```ts
  * import assert from "node:assert/strict";
  * import { resultToJSON } from "./result.ts";
- * const j = resultToJSON({ policies: [], fidelity: null, anomalies: [], anomaly_counts: {}, requests: 0 });
- * assert(JSON.stringify(j) === '{"policies":[],"fidelity":null,"anomalies":[]}');
+ * const j = resultToJSON({
+ *   policies: [], not_applicable: [], fidelity: null, anomalies: [], anomaly_counts: {}, requests: 0,
+ * });
+ * assert.equal(
+ *   JSON.stringify(j),
+ *   '{"policies":[],"fidelity":null,"anomalies":[],"anomaly_counts":{},"not_applicable":[]}',
+ * );
  * ```
  */
 export function resultToJSON(
   r: ReplayResult,
-): { policies: Json[]; fidelity: Json; anomalies: Json[] } {
+): {
+  policies: Json[];
+  fidelity: Json;
+  anomalies: Json[];
+  anomaly_counts: Record<string, number>;
+  not_applicable: Json[];
+} {
   return {
     policies: r.policies.map((p) => ({
       name: p.name,
@@ -105,6 +133,7 @@ export function resultToJSON(
       cost_model: p.cost_model,
       requests: p.requests,
       requests_skipped: p.requests_skipped,
+      requests_out_of_scope: p.requests_out_of_scope,
       submissions: p.submissions,
       traps: p.traps,
       descriptors: { ...p.descriptors },
@@ -149,5 +178,7 @@ export function resultToJSON(
       mm: a.mm,
       detail: a.detail,
     })),
+    anomaly_counts: { ...r.anomaly_counts },
+    not_applicable: r.not_applicable.map((n) => ({ ...n })),
   };
 }

@@ -124,14 +124,21 @@ Deno.test("summary: per-request distribution, skipped requests, baseline ratios"
   ]);
 });
 
-Deno.test("resultToJSON: exactly three keys; counts as numbers or strings; timestamps as strings", () => {
+Deno.test("resultToJSON: the five keys; counts as numbers or strings; timestamps as strings", () => {
   const r = replay({
     ...t,
     bindings: bind(t, "mm1", 5),
     requests: [req(0, 2n ** 60n, 0, 2 ** 51, { source: "munmap" }), req(1, 2n ** 60n + 1n, 3, 2)],
   }, { policies: ["ideal", "intel-cache-tag-6.10.0"] });
   const j = resultToJSON(r);
-  assert.deepEqual(Object.keys(j), ["policies", "fidelity", "anomalies"]);
+  assert.deepEqual(Object.keys(j), [
+    "policies",
+    "fidelity",
+    "anomalies",
+    "anomaly_counts",
+    "not_applicable",
+  ]);
+  assert.deepEqual(j.anomaly_counts, { uncovered_range: r.anomaly_counts["uncovered_range"] });
   const ideal = j.policies[0] as Record<string, unknown>;
   assert.equal(ideal.pages_requested, (5n * 2n ** 51n + 10n).toString()); // > 2^53 - 1
   assert.equal(typeof (j.policies[1] as Record<string, unknown>).pages_requested, "number");
@@ -198,7 +205,9 @@ Deno.test("replayAsync over async streams gives the same result", async () => {
   const a = replay({ ...input, requests });
   const b = await replayAsync({ ...input, requests: gen() });
   assert.deepEqual(resultToJSON(b), resultToJSON(a));
-  assert.equal(a.policies.length, 10);
+  // SVA requests only: the DMA-API policies do not apply and are listed apart
+  assert.equal(a.policies.length, 8);
+  assert.deepEqual(a.not_applicable.map((n) => n.name), ["dma-strict", "dma-lazy"]);
 });
 
 Deno.test("a user policy: looked up by name; implicit wait; more than 4 disjoint pieces", () => {

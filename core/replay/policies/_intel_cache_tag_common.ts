@@ -67,6 +67,7 @@ export function createCacheTag(options: PolicyOptions, v: CacheTagVariant): Repl
     parallelIommus: false,
     implicitIotlb: false,
     deferred: false,
+    scope: "sva",
     evaluate(req, view, out) {
       const flushAll = reachesAsFull(req, ceiling);
       let full = flushAll;

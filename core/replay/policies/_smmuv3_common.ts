@@ -57,6 +57,7 @@ export function createSmmu(
     parallelIommus: false,
     implicitIotlb: v.btm,
     deferred: false,
+    scope: "sva",
     evaluate(req, view, out) {
       const start = req.startPfn, pages = req.pages, end = start + pages;
       const whole = req.full || (!ril && pages >= SMMU_MAX_TLBI_OPS);

@@ -55,6 +55,7 @@ export const amdPerDevice: PolicyFactory = {
       parallelIommus: false,
       implicitIotlb: false,
       deferred: false,
+      scope: "sva",
       evaluate(req, view, out) {
         let full = reachesAsFull(req, ceiling) || (v2 && req.pages > 1);
         let addr = 0, size = FULL;

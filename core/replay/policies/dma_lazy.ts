@@ -71,6 +71,7 @@ export const dmaLazy: PolicyFactory = {
       parallelIommus: false,
       implicitIotlb: false,
       deferred: true,
+      scope: "dma",
       advance(tsNs, out) {
         for (const q of queues.values()) if (q.deadline >= 0 && q.deadline <= tsNs) fire(q, out);
       },

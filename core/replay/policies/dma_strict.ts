@@ -39,6 +39,7 @@ export const dmaStrict: PolicyFactory = {
       parallelIommus: false,
       implicitIotlb: false,
       deferred: false,
+      scope: "dma",
       evaluate(req, view, out) {
         emitRangeFlush(req, view, out, mamv, batch);
       },

@@ -88,3 +88,41 @@ Deno.test("dma-lazy through replay: latency excludes timer flushes, totals inclu
   assert.equal(p.uncovered, 0);
   assert.deepEqual([...new Set(rows.map((x) => x.request_id))], [3, 0, 4]);
 });
+
+Deno.test("scope: SVA policies skip DMA-API unmaps, DMA-API policies skip SVA requests", () => {
+  const both = [...bind(t, "mm1", 5), ...dmaBindings];
+  const requests = [
+    req(0, 1n, 0x10, 2), // SVA: mm1, PASID 5
+    req(1, 2n, 0x20, 1, { mm: null, pasid: null, source: "dma_unmap" }),
+    req(2, 3n, 0x30, 4), // SVA
+  ];
+  const r = replay({ ...t, bindings: both, requests }, {
+    policies: ["intel-batched", "dma-strict", "dma-lazy", "ideal"],
+    policyOptions: { fqSize: 4 },
+  });
+  const by = new Map(r.policies.map((p) => [p.name, p]));
+  assert.equal(by.get("intel-batched")!.requests, 2);
+  assert.equal(by.get("intel-batched")!.requests_out_of_scope, 1);
+  assert.equal(by.get("dma-strict")!.requests, 1);
+  assert.equal(by.get("dma-strict")!.requests_out_of_scope, 2);
+  assert.equal(by.get("ideal")!.requests, 3);
+  // DMA-API policies are compared with the first DMA-API policy, the others with the baseline
+  assert.equal(by.get("dma-lazy")!.ratio_to_baseline.baseline, "dma-strict");
+  assert.equal(by.get("ideal")!.ratio_to_baseline.baseline, "intel-batched");
+  // a deferred flush has no ranged coverage: no pages requested, no over-invalidation ratio
+  assert.equal(by.get("dma-lazy")!.pages_requested, 0n);
+  assert.equal(by.get("dma-lazy")!.over_invalidation, null);
+  assert.deepEqual(r.not_applicable, []);
+});
+
+Deno.test("scope: a DMA-only trace lists the SVA policies as not applicable", () => {
+  const requests = [req(0, 1n, 0x10, 2, { mm: null, pasid: null, source: "iommu_unmap" })];
+  const r = replay({ ...t, bindings: dmaBindings, requests }, {
+    policies: ["intel-per-device", "dma-strict"],
+  });
+  assert.deepEqual(r.policies.map((p) => p.name), ["dma-strict"]);
+  assert.equal(r.policies[0]!.ratio_to_baseline.baseline, "dma-strict");
+  assert.deepEqual(r.not_applicable.map((n) => [n.name, n.scope, n.requests_out_of_scope]), [
+    ["intel-per-device", "sva", 1],
+  ]);
+});

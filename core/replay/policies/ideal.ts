@@ -53,6 +53,7 @@ export const ideal: PolicyFactory = {
       parallelIommus: true,
       implicitIotlb: false,
       deferred: false,
+      scope: "any",
       evaluate(req, view, out) {
         const addr = req.full ? 0 : req.startPfn;
         const pages = req.full ? FULL : req.pages;

@@ -64,6 +64,7 @@ export const intelPerDevice: PolicyFactory = {
       parallelIommus: false,
       implicitIotlb: false,
       deferred: false,
+      scope: "sva",
       evaluate(req, view, out) {
         const full = reachesAsFull(req, ceiling);
         const start = req.startPfn, pages = req.pages;
