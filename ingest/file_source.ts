@@ -105,6 +105,7 @@ export class FileCursor {
   private win: Uint8Array = new Uint8Array(0);
   private winStart = 0;
   private r: ByteReader | null = null;
+  #le: boolean;
 
   /**
    * @param src the file
@@ -112,8 +113,21 @@ export class FileCursor {
    * @param section section name for errors
    * @param pos start position
    */
-  constructor(readonly src: FileSource, public le: boolean, public section: string, pos = 0) {
+  constructor(readonly src: FileSource, le: boolean, public section: string, pos = 0) {
     this.pos = pos;
+    this.#le = le;
+  }
+
+  /** Byte order of the numbers read from now on (true = little endian). */
+  get le(): boolean {
+    return this.#le;
+  }
+
+  /** Changes the byte order; the window's reader, which fixes a byte order, is rebuilt. */
+  set le(v: boolean) {
+    if (v === this.#le) return;
+    this.#le = v;
+    this.r = null;
   }
 
   /** Bytes left in the file. */
@@ -129,12 +143,14 @@ export class FileCursor {
         offset: this.at(),
       });
     }
-    if (!this.r || this.pos < this.winStart || this.pos + n > this.winStart + this.win.length) {
+    if (this.pos < this.winStart || this.pos + n > this.winStart + this.win.length) {
       const len = Math.min(Math.max(n, 65536), this.src.size - this.pos);
       this.win = this.src.readAt(this.pos, len, this.section);
       this.winStart = this.pos;
-      this.r = new ByteReader(this.win, this.le, this.src.name, this.section, this.winStart);
+      this.r = null;
     }
+    // Built lazily so that a change of byte order (`le`) takes effect on the next read.
+    this.r ??= new ByteReader(this.win, this.#le, this.src.name, this.section, this.winStart);
     this.r.section = this.section;
     this.r.pos = this.pos - this.winStart;
     this.pos += n;
