@@ -74,6 +74,67 @@ export class Progress {
   }
 }
 
+/**
+ * Checks an output directory argument before anything is written: it may be missing (it is
+ * created) or a directory, nothing else.
+ *
+ * @param path the directory
+ * @param flag the option that named it, for the message
+ * @throws {UsageError} when `path` is an existing file, or a parent of it is a file
+ */
+export function checkOutDir(path: string, flag = "--out"): void {
+  let st: Deno.FileInfo;
+  try {
+    st = Deno.statSync(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return;
+    if (e instanceof Deno.errors.NotADirectory) {
+      throw new UsageError(`${flag} ${path}: a parent of it is a file, not a directory`);
+    }
+    throw e;
+  }
+  if (!st.isDirectory) {
+    throw new UsageError(`${flag} ${path} exists and is not a directory`);
+  }
+}
+
+/**
+ * Checks an output file argument: it may be missing or a file, not a directory.
+ *
+ * @param path the file
+ * @param flag the option that named it, for the message
+ * @throws {UsageError} when `path` is a directory
+ */
+export function checkOutFile(path: string, flag = "--out"): void {
+  let st: Deno.FileInfo;
+  try {
+    st = Deno.statSync(path);
+  } catch {
+    return; // missing, or an unreachable parent: the write names it
+  }
+  if (st.isDirectory) throw new UsageError(`${flag} ${path} is a directory, not a file`);
+}
+
+/**
+ * Checks that a trace argument names a file that exists, before anything is created.
+ *
+ * @param path the trace
+ * @throws {TraceError} when it does not exist or is a directory
+ */
+export function checkTraceFile(path: string): void {
+  const at = { file: path, section: "open", offset: 0 };
+  let st: Deno.FileInfo;
+  try {
+    st = Deno.statSync(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) {
+      throw new TraceError("usage", "no such file", at);
+    }
+    throw e;
+  }
+  if (st.isDirectory) throw new TraceError("usage", "is a directory, not a trace file", at);
+}
+
 /** Prints one line to stderr. */
 export function warn(msg: string): void {
   console.error(msg);
@@ -98,7 +159,11 @@ export async function guarded(name: string, body: () => Promise<number>): Promis
       console.error(`${name}: error: ${e.message}`);
       return 1;
     }
-    if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.PermissionDenied) {
+    if (
+      e instanceof Deno.errors.NotFound || e instanceof Deno.errors.PermissionDenied ||
+      e instanceof Deno.errors.AlreadyExists || e instanceof Deno.errors.IsADirectory ||
+      e instanceof Deno.errors.NotADirectory
+    ) {
       console.error(`${name}: error: ${(e as Error).message}`);
       return 1;
     }

@@ -5,7 +5,8 @@
  */
 import { UsageError } from "../core/errors.ts";
 import { ingestToDir } from "../ingest/ingest.ts";
-import { parse, Progress } from "./common.ts";
+import { checkOutDir, checkTraceFile, parse, Progress } from "./common.ts";
+import { parseFormats, writeTableCopies } from "./table_copies.ts";
 
 /** Help text. */
 export const INGEST_HELP = `Usage: deno task ingest <trace> --out DIR [options]
@@ -19,14 +20,18 @@ text; the format is detected from the content) into Arrow IPC tables:
   DIR/manifest.json             the tables, their columns and row counts, and the warnings
 
 Options:
-  -o, --out DIR        output directory (required)
+  -o, --out DIR        output directory (required; created, or an existing directory)
+  -f, --format LIST    arrow (default), parquet, csv, comma separated: also write every table as
+                       DIR/<system>/<event>.parquet and/or .csv beside its .arrows file (listed in
+                       the manifest; the Arrow files are always written, query reads them)
       --batch-rows N   rows per Arrow record batch (default 65536)
   -q, --quiet          no progress and no warnings on stderr
   -h, --help           this help
 
-Example:
+Examples:
   deno task ingest trace.dat --out trace.arrow
   deno task query trace.arrow "SELECT count(*) FROM tlb.tlb_flush"
+  deno task ingest trace.dat --out trace.arrow --format arrow,parquet,csv
 `;
 
 /**
@@ -38,6 +43,7 @@ Example:
 export async function ingestCommand(args: string[]): Promise<number> {
   const p = parse(args, {
     out: { type: "string", short: "o" },
+    format: { type: "string", short: "f" },
     "batch-rows": { type: "string" },
     quiet: { type: "boolean", short: "q" },
   });
@@ -48,6 +54,7 @@ export async function ingestCommand(args: string[]): Promise<number> {
   if (p.positionals.length !== 1) throw new UsageError("expected exactly one trace file");
   const out = p.values.out;
   if (typeof out !== "string") throw new UsageError("--out DIR is required");
+  const formats = parseFormats(p.values.format as string | undefined);
   let batchRows: number | undefined;
   if (typeof p.values["batch-rows"] === "string") {
     batchRows = Number(p.values["batch-rows"]);
@@ -55,6 +62,8 @@ export async function ingestCommand(args: string[]): Promise<number> {
       throw new UsageError("--batch-rows must be an integer between 1 and 16777216");
     }
   }
+  checkOutDir(out);
+  checkTraceFile(p.positionals[0]!);
   const quiet = p.values.quiet === true;
   const prog = new Progress("ingest", quiet);
   const t0 = performance.now();
@@ -62,6 +71,7 @@ export async function ingestCommand(args: string[]): Promise<number> {
     ...(batchRows !== undefined ? { batchRows } : {}),
     onProgress: (n) => prog.update(`${n.toLocaleString("en-US")} events`),
   });
+  await writeTableCopies(out, formats, (t) => prog.update(`${formats.join(", ")}: ${t}`));
   prog.done();
   const secs = (performance.now() - t0) / 1000;
   const events = Number(m.info.events ?? 0);
@@ -70,7 +80,8 @@ export async function ingestCommand(args: string[]): Promise<number> {
     const tables = m.tables.filter((t) => t.schema !== "main").length;
     console.error(
       `ingest: ${events.toLocaleString("en-US")} events in ${tables} event tables -> ${out} ` +
-        `(${secs.toFixed(2)} s)`,
+        `(Arrow${formats.map((f) => f === "csv" ? ", CSV" : ", Parquet").join("")}; ` +
+        `${secs.toFixed(2)} s)`,
     );
   }
   return 0;

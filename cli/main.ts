@@ -12,7 +12,7 @@ export const MAIN_HELP =
 
 Usage:
   deno task replay <trace> [--topology FILE] [--policy a,b] [--cost-model NAME|FILE] [--out DIR] [--json]
-  deno task ingest <trace> --out DIR
+  deno task ingest <trace> --out DIR [--format arrow,parquet,csv]
   deno task query <DIR|trace> "<SQL>" [--json]
   deno task report <DIR> --out report.html
   deno task capture [--out topology.json]

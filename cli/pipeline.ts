@@ -41,6 +41,7 @@ import type { ReplayOptions, ReplayResult } from "../core/replay/mod.ts";
 import { loadTopology, type Topology } from "../core/topology.ts";
 import { forEachEvent, type ReadableTable } from "../ingest/arrow/read_events.ts";
 import { ingestToDir, type Manifest } from "../ingest/ingest.ts";
+import { checkOutDir, checkTraceFile } from "./common.ts";
 import {
   ObservedSpillWriter,
   readObservedSpill,
@@ -364,13 +365,17 @@ function replaySpill(
  * @param path the trace (any supported format)
  * @param opts topology, policies, cost model, output directory
  * @returns the replay result and the canonical tables
- * @throws {import("../core/errors.ts").TraceError} on an unreadable trace
- * @throws {import("../core/errors.ts").UsageError} on bad options (policy, cost model, topology)
+ * @throws {import("../core/errors.ts").TraceError} on an unreadable trace (or a directory)
+ * @throws {import("../core/errors.ts").UsageError} on bad options (policy, cost model, topology,
+ * an `outDir` that is a file)
  */
 export async function replayTrace(
   path: string,
   opts: ReplayTraceOptions = {},
 ): Promise<ReplayTraceResult> {
+  // before anything is created: a directory or missing trace, an output path that is a file
+  checkTraceFile(path);
+  if (opts.outDir !== undefined) checkOutDir(opts.outDir);
   const keep = opts.outDir !== undefined;
   const dir = opts.outDir ?? await Deno.makeTempDir({ prefix: "iommu-replay-" });
   try {

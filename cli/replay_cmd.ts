@@ -9,6 +9,7 @@ import type { PolicySummary } from "../core/replay/mod.ts";
 import { parse, Progress } from "./common.ts";
 import { replayTrace, type ReplayTraceResult } from "./pipeline.ts";
 import { writeReport } from "./report_cmd.ts";
+import { parseFormats, writeTableCopies } from "./table_copies.ts";
 
 /** Help text. */
 export const REPLAY_HELP = `Usage: deno task replay <trace> [options]
@@ -28,8 +29,12 @@ Options:
   -b, --baseline NAME      policy the ratios are relative to (default: the first)
       --what-if            treat syscall ranges and TLB flushes as the requests (mm trace)
       --kernel VERSION     the traced kernel (uname -r) when the trace does not say
-  -o, --out DIR            keep all tables (raw, canonical, results) in DIR as Arrow IPC;
+  -o, --out DIR            keep all tables (raw, canonical, results) in DIR as Arrow IPC, with
+                           charts/*.svg and report.html (DIR is created, or an existing directory);
                            query them with: deno task query DIR "<SQL>"
+  -f, --format LIST        with --out: arrow (default), parquet, csv, comma separated; also write
+                           every table as .parquet and/or .csv beside its .arrows file (listed in
+                           DIR/manifest.json)
       --json               print one JSON object: {"policies": [...], "fidelity": {...}, "anomalies": [...]}
   -q, --quiet              no progress on stderr
   -h, --help               this help
@@ -38,6 +43,7 @@ Examples:
   deno task replay examples/sva_two_iommus.dat
   deno task replay trace.dat --policy intel-per-device,intel-batched,ideal --cost-model viommu-trap
   deno task replay mm.dat --topology examples/topology.json --out out/mm
+  deno task replay trace.dat --out out/t --format arrow,parquet,csv
 `;
 
 function fmtNs(ns: number): string {
@@ -168,6 +174,7 @@ export async function replayCommand(args: string[]): Promise<number> {
     "what-if": { type: "boolean" },
     kernel: { type: "string" },
     out: { type: "string", short: "o" },
+    format: { type: "string", short: "f" },
     json: { type: "boolean" },
     quiet: { type: "boolean", short: "q" },
   });
@@ -179,6 +186,8 @@ export async function replayCommand(args: string[]): Promise<number> {
   const str = (k: string) => (typeof p.values[k] === "string" ? p.values[k] as string : undefined);
   const policies = str("policy")?.split(",").map((s) => s.trim()).filter((s) => s !== "");
   if (policies && policies.length === 0) throw new UsageError("--policy needs at least one name");
+  const formats = parseFormats(str("format"));
+  if (formats.length > 0 && !str("out")) throw new UsageError("--format needs --out DIR");
   const prog = new Progress("replay", p.values.quiet === true || p.values.json === true);
   const r = await replayTrace(p.positionals[0]!, {
     ...(str("topology") ? { topology: str("topology")! } : {}),
@@ -198,6 +207,7 @@ export async function replayCommand(args: string[]): Promise<number> {
       title: `iommu-replay: ${p.positionals[0]}`,
       notes: r.canonical.statements,
     });
+    await writeTableCopies(r.outDir, formats, (t) => prog.update(`${formats.join(", ")}: ${t}`));
   }
   prog.done();
   if (p.values.json) {

@@ -7,7 +7,7 @@ import { renderSVG } from "../analysis/charts/render_svg.ts";
 import { buildReport } from "../analysis/report.ts";
 import { standardReport } from "../analysis/standard_report.ts";
 import { UsageError } from "../core/errors.ts";
-import { parse } from "./common.ts";
+import { checkOutDir, checkOutFile, parse } from "./common.ts";
 import { openDataset } from "./dataset.ts";
 
 /** Help text. */
@@ -80,6 +80,8 @@ export async function reportCommand(args: string[]): Promise<number> {
   }
   if (p.positionals.length !== 1) throw new UsageError("expected one directory");
   if (typeof p.values.out !== "string") throw new UsageError("--out FILE is required");
+  checkOutFile(p.values.out);
+  if (typeof p.values.svg === "string") checkOutDir(p.values.svg, "--svg");
   const files = await writeReport(p.positionals[0]!, p.values.out, {
     ...(typeof p.values.svg === "string" ? { svgDir: p.values.svg } : {}),
     ...(typeof p.values.title === "string" ? { title: p.values.title } : {}),
