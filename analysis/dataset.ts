@@ -10,7 +10,10 @@
  * DIR/<schema>/<t>.arrows one or more complete Arrow IPC streams, back to back
  * ```
  *
- * Other manifest keys are kept but not interpreted. Each table lands as `<schema>.<name>`.
+ * The other keys the toolkit writes (`info`, `warnings`, `replay`; per table `columns`, and the
+ * `parquet` / `csv` copies of `--format`) are accepted; any other key is an error naming the
+ * manifest and the key's path (`$.tables[2].colums`), so a typo or a foreign file is not
+ * silently half-read. Each table lands as `<schema>.<name>`.
  *
  * **Fleet mode** ({@linkcode loadFleet}) loads several directories into the *same* tables with a
  * leading `dataset` column (VARCHAR, the directory's base name unless named explicitly), so SQL
@@ -30,6 +33,28 @@ export const MANIFEST_FORMAT = "iommu-replay-ingest";
 /** Manifest version this loader reads. */
 export const MANIFEST_VERSION = 1;
 
+/** Top-level keys of a manifest: the contract's, then those ingest and replay add. */
+export const MANIFEST_KEYS: readonly string[] = [
+  "format",
+  "version",
+  "source",
+  "tables",
+  "info",
+  "warnings",
+  "replay",
+];
+
+/** Keys of a manifest's table entry: the contract's, the column list, the `--format` copies. */
+export const MANIFEST_TABLE_KEYS: readonly string[] = [
+  "schema",
+  "name",
+  "file",
+  "rows",
+  "columns",
+  "parquet",
+  "csv",
+];
+
 /** One table entry of a manifest. */
 export interface ManifestTableEntry {
   /** DuckDB schema. */
@@ -40,9 +65,13 @@ export interface ManifestTableEntry {
   file: string;
   /** Rows over all streams of the file. */
   rows: number;
+  /** Parquet copy relative to the directory (`--format parquet`), when written. */
+  parquet?: string;
+  /** CSV copy relative to the directory (`--format csv`), when written. */
+  csv?: string;
 }
 
-/** A parsed `manifest.json` (keys beyond these are kept in `extra`). */
+/** A parsed `manifest.json` (the keys beyond the contract's are kept in `extra`). */
 export interface DatasetManifest {
   /** Always {@linkcode MANIFEST_FORMAT}. */
   format: typeof MANIFEST_FORMAT;
@@ -52,7 +81,7 @@ export interface DatasetManifest {
   source: string;
   /** The tables, in manifest order. */
   tables: ManifestTableEntry[];
-  /** Every other key of the manifest, untouched. */
+  /** The manifest's other keys (`info`, `warnings`, `replay`), untouched. */
   extra: Record<string, unknown>;
 }
 
@@ -84,6 +113,19 @@ const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 function manifestError(path: string, why: string): TraceError {
   return new TraceError("bad_value", why, { file: path, section: "manifest", offset: 0 });
+}
+
+function checkKeys(path: string, at: string, o: object, allowed: readonly string[]): void {
+  for (const k of Object.keys(o)) {
+    if (!allowed.includes(k)) {
+      throw manifestError(path, `${at}.${k}: unknown key (allowed: ${allowed.join(", ")})`);
+    }
+  }
+}
+
+function isPlainRelative(file: unknown): file is string {
+  return typeof file === "string" && file !== "" && !file.startsWith("/") &&
+    !file.includes("\\") && !file.split("/").some((s) => s === ".." || s === "." || s === "");
 }
 
 function baseName(dir: string): string {
@@ -123,6 +165,7 @@ export async function readManifest(dir: string): Promise<DatasetManifest> {
   if (typeof j !== "object" || j === null || Array.isArray(j)) {
     throw manifestError(path, "not a JSON object");
   }
+  checkKeys(path, "$", j, MANIFEST_KEYS);
   const { format, version, source, tables, ...extra } = j as Record<string, unknown>;
   if (format !== MANIFEST_FORMAT) {
     throw manifestError(path, `format is ${JSON.stringify(format)}, expected "${MANIFEST_FORMAT}"`);
@@ -140,19 +183,27 @@ export async function readManifest(dir: string): Promise<DatasetManifest> {
   const seen = new Set<string>();
   tables.forEach((t: unknown, i) => {
     const at = `tables[${i}]`;
-    if (typeof t !== "object" || t === null) throw manifestError(path, `${at} is not an object`);
-    const { schema, name, file, rows } = t as Record<string, unknown>;
+    if (typeof t !== "object" || t === null || Array.isArray(t)) {
+      throw manifestError(path, `${at} is not an object`);
+    }
+    checkKeys(path, `$.${at}`, t, MANIFEST_TABLE_KEYS);
+    const { schema, name, file, rows, columns, parquet, csv } = t as Record<string, unknown>;
     if (typeof schema !== "string" || !IDENT.test(schema)) {
       throw manifestError(path, `${at}.schema ${JSON.stringify(schema)} is not an identifier`);
     }
     if (typeof name !== "string" || !IDENT.test(name)) {
       throw manifestError(path, `${at}.name ${JSON.stringify(name)} is not an identifier`);
     }
-    if (
-      typeof file !== "string" || file === "" || file.startsWith("/") || file.includes("\\") ||
-      file.split("/").some((s) => s === ".." || s === "." || s === "")
-    ) {
+    if (!isPlainRelative(file)) {
       throw manifestError(path, `${at}.file ${JSON.stringify(file)} is not a plain relative path`);
+    }
+    for (const [k, v] of [["parquet", parquet], ["csv", csv]] as const) {
+      if (v !== undefined && !isPlainRelative(v)) {
+        throw manifestError(path, `${at}.${k} ${JSON.stringify(v)} is not a plain relative path`);
+      }
+    }
+    if (columns !== undefined && !Array.isArray(columns)) {
+      throw manifestError(path, `${at}.columns is not a list`);
     }
     if (typeof rows !== "number" || !Number.isSafeInteger(rows) || rows < 0) {
       throw manifestError(path, `${at}.rows ${JSON.stringify(rows)} is not a row count`);
@@ -160,7 +211,14 @@ export async function readManifest(dir: string): Promise<DatasetManifest> {
     const key = `${schema}.${name}`;
     if (seen.has(key)) throw manifestError(path, `${at}: table ${key} listed twice`);
     seen.add(key);
-    out.push({ schema, name, file, rows });
+    out.push({
+      schema,
+      name,
+      file,
+      rows,
+      ...(typeof parquet === "string" ? { parquet } : {}),
+      ...(typeof csv === "string" ? { csv } : {}),
+    });
   });
   return { format: MANIFEST_FORMAT, version: MANIFEST_VERSION, source, tables: out, extra };
 }

@@ -98,6 +98,22 @@ Deno.test("dataset loading", async (t) => {
       assert.deepEqual(m.extra, { info: { cpus: 4 } });
     });
 
+    await t.step("readManifest accepts every key ingest and replay --out write", async () => {
+      await writeDir(`${root}/nested/all-keys`, [[FLUSH_V1, flushes(2)]], "k.dat", (m) => {
+        m.warnings = [{ code: "lost_events", message: "3 lost" }];
+        m.replay = { what_if: false, kernel: null, statements: [] };
+        Object.assign((m.tables as Record<string, unknown>[])[0]!, {
+          columns: [{ name: "ts", field: null, type: "Int64" }],
+          parquet: "tlb/tlb_flush.parquet",
+          csv: "tlb/tlb_flush.csv",
+        });
+      });
+      const m = await readManifest(`${root}/nested/all-keys`);
+      assert.deepEqual(Object.keys(m.extra).sort(), ["info", "replay", "warnings"]);
+      assert.equal(m.tables[0]!.parquet, "tlb/tlb_flush.parquet");
+      assert.equal(m.tables[0]!.csv, "tlb/tlb_flush.csv");
+    });
+
     await t.step("loadDataset loads every table, split per stream", async () => {
       const d = await loadDataset(e, `${root}/run-a`);
       assert.equal(d.name, "run-a");
@@ -202,6 +218,14 @@ Deno.test("dataset loading", async (t) => {
       await bad("b6", (m) => (table(m).rows = 3), /manifest says 3 rows .* holds 2/);
       await bad("b7", (m) => (table(m).file = "tlb/missing.arrows"), /missing table file/);
       await bad("b8", (m) => (m.tables = [table(m), table(m)]), /listed twice/);
+      await bad("b10", (m) => (m.sourc = "typo"), /: \$\.sourc: unknown key \(allowed: format, /);
+      await bad(
+        "b11",
+        (m) => (table(m).colums = []),
+        /: \$\.tables\[0\]\.colums: unknown key \(allowed: schema, name, file, rows, columns,/,
+      );
+      await bad("b12", (m) => (table(m).csv = "../x.csv"), /tables\[0\]\.csv .* plain relative/);
+      await bad("b13", (m) => (table(m).columns = "ts"), /tables\[0\]\.columns is not a list/);
       await Deno.writeTextFile(`${root}/b1/manifest.json`, "{ nope");
       await assert.rejects(
         () => loadDataset(e, `${root}/b1`),
