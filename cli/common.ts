@@ -44,33 +44,204 @@ export function stderrIsTty(): boolean {
   }
 }
 
-/** A one-line progress indicator on stderr (silent when stderr is not a terminal). */
+/** What one progress line shows. */
+export interface ProgressView {
+  /** The command (`replay`, `ingest`). */
+  label: string;
+  /** The stage (`ingest`, `normalize`, `replay`, `csv`, ...) or a free text. */
+  stage: string;
+  /** Units done in this stage (null: a stage without a count). */
+  done: number | null;
+  /** Units in all, when known (a percentage, a bar and an ETA are shown then). */
+  total: number | null;
+  /** What is counted (`events`, `tables`). */
+  unit: string;
+  /** Milliseconds since the stage started. */
+  elapsedMs: number;
+  /** Terminal columns; the line is cut to fit. */
+  columns: number;
+}
+
+/** `1234` -> `1.23k`, `5600000` -> `5.6M`. */
+function compact(n: number): string {
+  const units: [number, string][] = [[1e12, "T"], [1e9, "G"], [1e6, "M"], [1e3, "k"]];
+  for (const [f, u] of units) if (n >= f) return `${Number((n / f).toPrecision(3))}${u}`;
+  return String(Math.round(n));
+}
+
+/** Whole seconds as `m:ss` or `h:mm:ss`. */
+function clock(secs: number): string {
+  const s = Math.max(0, secs);
+  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
+  const ss = String(r).padStart(2, "0");
+  return h > 0 ? `${h}:${String(m).padStart(2, "0")}:${ss}` : `${m}:${ss}`;
+}
+
+/**
+ * Renders one progress line: the stage, and with a count its rate; with a known total also a bar,
+ * the percentage and the time left. Pure (no terminal access), cut to `columns - 1` characters.
+ *
+ * @param v what to show
+ * @returns the line, without a line break or escape sequences
+ * @example
+ * ```ts
+ * import { renderProgress } from "./common.ts";
+ * const line = renderProgress({
+ *   label: "replay", stage: "normalize", done: 500_000, total: 2_000_000, unit: "events",
+ *   elapsedMs: 1000, columns: 80,
+ * });
+ * console.assert(line.includes(" 25% ") && line.includes("ETA 0:03"));
+ * ```
+ */
+export function renderProgress(v: ProgressView): string {
+  const head = `${v.label}: ${v.stage}`;
+  const secs = v.elapsedMs / 1000;
+  let line: string;
+  if (v.done === null) {
+    line = `${head}  ${clock(Math.floor(secs))}`;
+  } else {
+    const rate = secs > 0 ? v.done / secs : 0;
+    const rateText = secs >= 0.05 ? `  ${compact(rate)} ${v.unit}/s` : "";
+    if (v.total !== null && v.total > 0) {
+      const frac = Math.min(1, Math.max(0, v.done / v.total));
+      const pct = `${Math.floor(frac * 100)}%`.padStart(4);
+      const left = rate > 0
+        ? clock(Math.ceil((v.total - Math.min(v.done, v.total)) / rate))
+        : "-:--";
+      const tail = `${pct}  ${compact(v.done)}/${
+        compact(v.total)
+      } ${v.unit}${rateText}  ETA ${left}`;
+      // room kept for the longest usual tail, so the bar does not come and go as numbers grow
+      const barWidth = Math.min(30, v.columns - 1 - head.length - Math.max(tail.length, 56) - 4);
+      if (barWidth >= 10) {
+        const full = Math.floor(frac * barWidth);
+        const bar = "=".repeat(full) + (full < barWidth ? ">" : "") +
+          " ".repeat(Math.max(0, barWidth - full - 1));
+        line = `${head} [${bar}] ${tail}`;
+      } else line = `${head} ${tail}`;
+    } else {
+      line = `${head}  ${v.done.toLocaleString("en-US")} ${v.unit}${rateText}  ${
+        clock(Math.floor(secs))
+      }`;
+    }
+  }
+  return line.length > v.columns - 1 ? line.slice(0, Math.max(0, v.columns - 1)) : line;
+}
+
+/** Where a {@linkcode Progress} draws (tests pass their own). */
+export interface ProgressTerminal {
+  /** Writes text to the terminal. */
+  write(text: string): void;
+  /** The terminal's width in columns. */
+  columns(): number;
+  /** Milliseconds from a monotonic clock. */
+  now(): number;
+}
+
+function stderrTerminal(): ProgressTerminal {
+  const enc = new TextEncoder();
+  return {
+    write: (t) => void Deno.stderr.writeSync(enc.encode(t)),
+    columns: () => {
+      try {
+        const c = Deno.consoleSize().columns;
+        return c > 0 ? c : 80; // 0: a terminal that does not say
+      } catch {
+        return 80;
+      }
+    },
+    now: () => performance.now(),
+  };
+}
+
+/** The progress line on screen, cleared before an error is printed. */
+let active: Progress | null = null;
+
+/**
+ * A progress line on stderr: stage, bar and percentage when the total is known, rate, time left.
+ * Drawn only when stderr is a terminal and not quiet; redrawn at most every 100 ms however often
+ * it is told (the hot path pays a clock read and a few stores); cleared by `done()`.
+ */
 export class Progress {
-  private last = 0;
-  private shown = false;
-  private readonly on: boolean;
+  /** Minimum time between two redraws (ms). */
+  static readonly INTERVAL_MS = 100;
+  readonly #on: boolean;
+  readonly #term: ProgressTerminal;
+  #lastDraw = -Infinity;
+  #shown = false;
+  #stage = "";
+  #stageStart = 0;
+  #done: number | null = null;
+  #total: number | null = null;
+  #unit = "events";
 
   /**
-   * @param label what is being done
+   * @param label what is being done (the command)
    * @param quiet force silence
+   * @param terminal where to draw (default: stderr, and only if it is a terminal)
    */
-  constructor(readonly label: string, quiet = false) {
-    this.on = !quiet && stderrIsTty();
+  constructor(readonly label: string, quiet = false, terminal?: ProgressTerminal) {
+    this.#on = !quiet && (terminal !== undefined || stderrIsTty());
+    this.#term = terminal ?? stderrTerminal();
   }
 
-  /** Updates the line (at most 10 times a second). */
+  /**
+   * Records a count (cheap: call it as often as convenient).
+   *
+   * @param stage stage name
+   * @param done units done in the stage
+   * @param total units in the stage, when known
+   * @param unit what is counted
+   */
+  count(stage: string, done: number, total: number | null = null, unit = "events"): void {
+    if (!this.#on) return;
+    const now = this.#term.now();
+    if (stage !== this.#stage) {
+      this.#stage = stage;
+      this.#stageStart = now;
+    }
+    this.#done = done;
+    this.#total = total;
+    this.#unit = unit;
+    if (now - this.#lastDraw >= Progress.INTERVAL_MS) this.#draw(now);
+  }
+
+  /**
+   * Starts a stage without a count (drawn at once).
+   *
+   * @param text what is being done
+   */
   update(text: string): void {
-    if (!this.on) return;
-    const now = performance.now();
-    if (now - this.last < 100) return;
-    this.last = now;
-    this.shown = true;
-    Deno.stderr.writeSync(new TextEncoder().encode(`\r\x1b[K${this.label}: ${text}`));
+    if (!this.#on) return;
+    const now = this.#term.now();
+    this.#stage = text;
+    this.#stageStart = now;
+    this.#done = null;
+    this.#total = null;
+    this.#draw(now);
+  }
+
+  #draw(now: number): void {
+    this.#lastDraw = now;
+    this.#shown = true;
+    active = this;
+    const line = renderProgress({
+      label: this.label,
+      stage: this.#stage,
+      done: this.#done,
+      total: this.#total,
+      unit: this.#unit,
+      elapsedMs: now - this.#stageStart,
+      columns: this.#term.columns(),
+    });
+    this.#term.write(`\r\x1b[K${line}`);
   }
 
   /** Clears the line. */
   done(): void {
-    if (this.on && this.shown) Deno.stderr.writeSync(new TextEncoder().encode("\r\x1b[K"));
+    if (this.#on && this.#shown) this.#term.write("\r\x1b[K");
+    this.#shown = false;
+    if (active === this) active = null;
   }
 }
 
@@ -151,6 +322,7 @@ export async function guarded(name: string, body: () => Promise<number>): Promis
   try {
     return await body();
   } catch (e) {
+    active?.done();
     if (e instanceof UsageError) {
       console.error(`${name}: ${e.message} (see --help)`);
       return 2;

@@ -69,9 +69,13 @@ export async function ingestCommand(args: string[]): Promise<number> {
   const t0 = performance.now();
   const m = await ingestToDir(p.positionals[0]!, out, {
     ...(batchRows !== undefined ? { batchRows } : {}),
-    onProgress: (n) => prog.update(`${n.toLocaleString("en-US")} events`),
+    onProgress: (n) => prog.count("reading", n),
   });
-  await writeTableCopies(out, formats, (t) => prog.update(`${formats.join(", ")}: ${t}`));
+  await writeTableCopies(
+    out,
+    formats,
+    (_t, i, n) => prog.count(`writing ${formats.join(", ")}`, i, n, "tables"),
+  );
   prog.done();
   const secs = (performance.now() - t0) / 1000;
   const events = Number(m.info.events ?? 0);

@@ -77,8 +77,11 @@ export interface ReplayTraceOptions {
    * counts them). The command line passes false.
    */
   keepRows?: boolean;
-  /** Progress callback (stage name and a count). */
-  onProgress?: (stage: string, n: number) => void;
+  /**
+   * Progress callback: the stage (`ingest`, `normalize`, `replay`), a count (events; requests in
+   * `replay`) and, when known, the stage's total.
+   */
+  onProgress?: (stage: string, n: number, total?: number) => void;
 }
 
 /** Row counts of the canonical tables a replay streams rather than keeps. */
@@ -219,7 +222,7 @@ async function normalizeToSpill(
   spill: string,
   opts: { whatIf: boolean; topology: Topology | undefined; file: string; keepRows: boolean },
   faultsOut: TableStream | null,
-  onProgress?: (stage: string, n: number) => void,
+  onProgress?: (stage: string, n: number, total?: number) => void,
 ): Promise<Normalized> {
   const want = new Set(wantedEventKeys());
   const requests = `${spill}/requests.spill`, observed = `${spill}/observed.spill`;
@@ -244,9 +247,11 @@ async function normalizeToSpill(
     const { index, tables } = tablesOf(dir, m);
     if (index) {
       let count = 0;
+      let total = 0;
+      for (const t of m.tables) if (want.has(`${t.schema}:${t.name}`)) total += t.rows;
       await forEachEvent(index, tables, (k) => want.has(k), (e) => {
         n.push(e);
-        if (onProgress && (++count & 0xffff) === 0) onProgress("normalize", count);
+        if (onProgress && (++count & 0xffff) === 0) onProgress("normalize", count, total);
       });
     }
     return { streamed: n.finishStream(), requests, observed, faults };
@@ -307,7 +312,7 @@ function replaySpill(
   n: Normalized,
   engine: ReplayEngine,
   out: RowSinks,
-  onProgress?: (stage: string, n: number) => void,
+  onProgress?: (stage: string, n: number, total?: number) => void,
 ): ReplayResult {
   const res = n.streamed.resolver;
   const sorted = res.late === 0;
@@ -347,7 +352,9 @@ function replaySpill(
       engine.pushRequest(row);
       out.requests?.append(row);
       out.keep?.requests.push(row);
-      if (onProgress && (requestId & 0xffff) === 0) onProgress("replay", requestId);
+      if (onProgress && (requestId & 0xffff) === 0) {
+        onProgress("replay", requestId, res.requests);
+      }
     } else {
       oi++;
       const row = observedRow(o!, commandId++, subs.id(o!.submission), res.deviceName(o!.device));

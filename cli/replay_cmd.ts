@@ -198,7 +198,8 @@ export async function replayCommand(args: string[]): Promise<number> {
     ...(str("kernel") ? { kernel: str("kernel")! } : {}),
     ...(str("out") ? { outDir: str("out")! } : {}),
     keepRows: false,
-    onProgress: (stage, n) => prog.update(`${stage} ${n.toLocaleString("en-US")} events`),
+    onProgress: (stage, n, total) =>
+      prog.count(stage, n, total ?? null, stage === "replay" ? "requests" : "events"),
   });
   if (r.outDir) {
     prog.update("charts and report.html");
@@ -207,7 +208,11 @@ export async function replayCommand(args: string[]): Promise<number> {
       title: `iommu-replay: ${p.positionals[0]}`,
       notes: r.canonical.statements,
     });
-    await writeTableCopies(r.outDir, formats, (t) => prog.update(`${formats.join(", ")}: ${t}`));
+    await writeTableCopies(
+      r.outDir,
+      formats,
+      (_t, i, n) => prog.count(`writing ${formats.join(", ")}`, i, n, "tables"),
+    );
   }
   prog.done();
   if (p.values.json) {
