@@ -38,6 +38,7 @@ import {
   ReplayEngine,
 } from "../core/replay/mod.ts";
 import type { ReplayOptions, ReplayResult } from "../core/replay/mod.ts";
+import { type CostModel, loadCostModel } from "../core/replay/mod.ts";
 import { loadTopology, type Topology } from "../core/topology.ts";
 import { forEachEvent, type ReadableTable } from "../ingest/arrow/read_events.ts";
 import { ingestToDir, type Manifest } from "../ingest/ingest.ts";
@@ -57,8 +58,8 @@ export interface ReplayTraceOptions {
   topology?: string | Topology;
   /** Policies to replay (default: all built-ins). */
   policies?: readonly string[];
-  /** Cost model name or JSON file (default `bare-metal-vtd`). */
-  costModel?: string;
+  /** Cost model: a built-in name, a JSON file (see `loadCostModel`), or a model (default `bare-metal-vtd`). */
+  costModel?: string | CostModel;
   /** Baseline policy for ratios (default: the first). */
   baseline?: string;
   /**
@@ -390,6 +391,10 @@ export async function replayTrace(
     const topology = typeof opts.topology === "string"
       ? await loadTopology(opts.topology)
       : opts.topology;
+    // so does a bad cost model file
+    const costModel = typeof opts.costModel === "string"
+      ? await loadCostModel(opts.costModel)
+      : opts.costModel;
     const m = await ingestToDir(path, dir, {
       ...(opts.onProgress ? { onProgress: (n: number) => opts.onProgress!("ingest", n) } : {}),
     });
@@ -397,6 +402,7 @@ export async function replayTrace(
     return await replayIngested(dir, m, {
       ...rest,
       ...(topology ? { topology } : {}),
+      ...(costModel ? { costModel } : {}),
       writeTables: keep,
     });
   } finally {
@@ -460,7 +466,13 @@ export async function replayIngested(
     const { tables: canon, resolver } = n.streamed;
     const options: ReplayOptions = {
       ...(opts.policies ? { policies: opts.policies } : {}),
-      ...(opts.costModel ? { costModel: opts.costModel } : {}),
+      ...(opts.costModel
+        ? {
+          costModel: typeof opts.costModel === "string"
+            ? await loadCostModel(opts.costModel)
+            : opts.costModel,
+        }
+        : {}),
       ...(opts.baseline ? { baseline: opts.baseline } : {}),
       // Fidelity only when the trace holds commands the kernel issued.
       ...(resolver.observedCommands > 0 ? { fidelity: true } : {}),

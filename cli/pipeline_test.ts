@@ -276,3 +276,30 @@ Deno.test("pipeline: raw tables that go back in time are replayed in time order,
 function tableEntry(b: { schema: string; name: string; written: number; info: ColumnInfo[] }) {
   return { schema: b.schema, name: b.name, rows: b.written, columns: b.info };
 }
+
+Deno.test("pipeline: --cost-model takes a JSON file (read before the ingest), and rejects bad ones", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "iommu-replay-cm-" });
+  try {
+    const ok = `${dir}/cm.json`, bad = `${dir}/bad.json`;
+    await Deno.writeTextFile(ok, JSON.stringify({ base: "bare-metal-vtd", trap_ns: 2000 }));
+    await Deno.writeTextFile(bad, JSON.stringify({ base: "bare-metal-vtd", bogus: 1 }));
+    const trace = new URL("../examples/sva_two_iommus.dat", import.meta.url).pathname;
+    const policies = ["intel-per-device", "intel-batched"];
+    const plain = await replayTrace(trace, { policies });
+    const trapped = await replayTrace(trace, { policies, costModel: ok });
+    plain.result.policies.forEach((a, i) => {
+      const b = trapped.result.policies[i]!;
+      assert.equal(b.cost_model, `bare-metal-vtd+${ok}`);
+      // every submission now also costs a 2 us trap
+      assert.equal(b.traps, a.submissions);
+      assert.equal(b.modeled_ns, a.modeled_ns + 2000 * a.submissions);
+    });
+    await assert.rejects(() => replayTrace(trace, { costModel: bad }), /unknown key "bogus"/);
+    await assert.rejects(
+      () => replayTrace(trace, { costModel: `${dir}/none.json` }),
+      /neither a built-in .* nor a readable file/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

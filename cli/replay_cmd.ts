@@ -35,7 +35,8 @@ Options:
   -f, --format LIST        with --out: arrow (default), parquet, csv, comma separated; also write
                            every table as .parquet and/or .csv beside its .arrows file (listed in
                            DIR/manifest.json)
-      --json               print one JSON object: {"policies": [...], "fidelity": {...}, "anomalies": [...]}
+      --json               print one JSON object: {"policies": [...], "fidelity": {...},
+                           "anomalies": [...], "anomaly_counts": {...}, "not_applicable": [...]}
   -q, --quiet              no progress on stderr
   -h, --help               this help
 
@@ -101,8 +102,10 @@ export function summaryText(r: ReplayTraceResult): string {
   }
   const rows = [[
     "policy",
+    "requests",
     "submissions",
     "descriptors",
+    "full flushes",
     "pages inval.",
     "over-inval.",
     "modeled time",
@@ -114,8 +117,10 @@ export function summaryText(r: ReplayTraceResult): string {
     const ratio = p.ratio_to_baseline.modeled_ns;
     rows.push([
       p.name,
+      p.requests.toLocaleString("en-US"),
       p.submissions.toLocaleString("en-US"),
       descriptorTotal(p).toLocaleString("en-US"),
+      p.full_flushes.toLocaleString("en-US"),
       p.pages_invalidated.toLocaleString("en-US"),
       p.over_invalidation === null ? "-" : `${p.over_invalidation.toFixed(2)}x`,
       fmtNs(p.modeled_ns),
@@ -125,10 +130,15 @@ export function summaryText(r: ReplayTraceResult): string {
     ]);
   }
   out.push(table(rows));
+  const baselines = [...new Set(r.result.policies.map((p) => p.ratio_to_baseline.baseline))];
   out.push(
-    `(ratios relative to ${r.result.policies[0]?.ratio_to_baseline.baseline ?? "-"}; ` +
-      `cost model ${r.result.policies[0]?.cost_model ?? "-"})`,
+    `(ratios relative to ${baselines.length ? baselines.join(" / ") : "-"}; ` +
+      `cost model ${r.result.policies[0]?.cost_model ?? "-"}; over-inval. = pages invalidated / ` +
+      `pages requested in the caches reached by ranged commands, full flushes counted apart)`,
   );
+  for (const n of r.result.not_applicable) {
+    out.push(`not applicable: ${n.name}: ${n.reason}`);
+  }
   const f = r.result.fidelity;
   if (f) {
     out.push("");
