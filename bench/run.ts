@@ -185,6 +185,58 @@ if (want("text")) {
     speedup: null,
     target: "-",
   });
+  // The kernel's own `trace` text (synthetic, in the recorded fixtures' proportions).
+  const k = lastJson(
+    (await run(deno, [
+      "run",
+      "-A",
+      `${root}bench/text_bench.ts`,
+      "--flavor",
+      "kernel",
+      "--mb",
+      quick ? "32" : "128",
+      "--json",
+    ])).stdout,
+  );
+  row({
+    name: "kernel trace text ingest",
+    input: `synthetic kernel trace text (${quick ? 32 : 128} MiB)`,
+    events: k.events!,
+    seconds: k.seconds!,
+    events_per_s: k.events_per_s!,
+    mb_per_s: k.mb_per_s! * 1.048576,
+    peak_rss_mb: k.peak_rss_mb! * 1.048576,
+    reference: "(no tool reads this text)",
+    reference_seconds: null,
+    speedup: null,
+    target: "-",
+  });
+  // `perf script` text of the perf.data benchmark's recording, through the full ingest.
+  const pd = `${out}/large_perf.data`, ps = `${out}/large_perf_script.txt`;
+  if (exists(pd)) {
+    if (!exists(ps)) await sh(`perf script -i '${pd}' > '${ps}' 2>/dev/null`);
+    const tmp = await Deno.makeTempDir({ prefix: "iommu-replay-bench-" });
+    try {
+      const m = lastJson(
+        (await run(deno, ["run", "-A", `${root}bench/ingest_once.ts`, ps, tmp])).stdout,
+      );
+      row({
+        name: "perf script text ingest",
+        input: `perf script of large_perf.data (${(size(ps) / 1e6).toFixed(0)} MB)`,
+        events: m.events!,
+        seconds: m.seconds!,
+        events_per_s: m.events! / m.seconds!,
+        mb_per_s: m.input_bytes! / 1e6 / m.seconds!,
+        peak_rss_mb: m.peak_rss_bytes! / 1e6,
+        reference: "(no tool reads this text)",
+        reference_seconds: null,
+        speedup: null,
+        target: "-",
+      });
+    } finally {
+      await Deno.remove(tmp, { recursive: true });
+    }
+  }
 }
 
 // 5. Replay throughput: request-policy evaluations per second (bench/replay_bench.ts).

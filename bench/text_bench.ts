@@ -3,7 +3,9 @@
  * `trace-cmd report` reader, into raw Arrow tables (IPC streams built, then dropped), and the
  * process's peak RSS, which must stay flat as the input grows (the reader streams).
  *
- *   deno run -A bench/text_bench.ts [--mb 64] [--input FILE --flavor kernel|report] [--json]
+ *   deno run -A bench/text_bench.ts [--mb 64] [--flavor kernel|report] [--input FILE] [--json]
+ *
+ * Without --flavor, both synthetic flavors; with --input, the flavor of that file (default kernel).
  *
  * Without --input it writes a synthetic file of about --mb MB per flavor to a temporary
  * directory: tlb_flush, munmap (kernel syscall form), fork and an event without a bundled format,
@@ -123,7 +125,7 @@ const { values } = parseArgs({
   options: {
     mb: { type: "string", default: "64" },
     input: { type: "string" },
-    flavor: { type: "string", default: "kernel" },
+    flavor: { type: "string" },
     json: { type: "boolean", default: false },
     help: { type: "boolean", default: false },
   },
@@ -136,12 +138,12 @@ if (values.help) {
   Deno.exit(0);
 }
 const results = [];
+if (values.flavor !== undefined && values.flavor !== "kernel" && values.flavor !== "report") {
+  console.error("--flavor must be kernel or report");
+  Deno.exit(2);
+}
 if (values.input) {
-  if (values.flavor !== "kernel" && values.flavor !== "report") {
-    console.error("--flavor must be kernel or report");
-    Deno.exit(2);
-  }
-  results.push(run(values.input, values.flavor));
+  results.push(run(values.input, (values.flavor ?? "kernel") as TextFlavor));
 } else {
   const mb = Number(values.mb);
   if (!(mb > 0)) {
@@ -150,7 +152,8 @@ if (values.input) {
   }
   const dir = Deno.makeTempDirSync({ prefix: "text_bench_" });
   try {
-    for (const flavor of ["kernel", "report"] as const) {
+    const flavors = values.flavor ? [values.flavor as TextFlavor] : (["kernel", "report"] as const);
+    for (const flavor of flavors) {
       results.push(run(generate(flavor, mb, dir), flavor));
     }
   } finally {
