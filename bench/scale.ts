@@ -228,3 +228,9 @@ if (ratio !== null) {
 }
 if (large) console.log(`peak RSS 2g: ${large.peak_rss_mb.toFixed(0)} MB — target < 1500 MB`);
 console.log(`written to ${args.values.out}`);
+// A missed target fails the run (a regression must not pass quietly).
+const missed = Object.entries(report.pass).filter(([, ok]) => ok === false).map(([k]) => k);
+if (missed.length) {
+  console.error(`scale targets missed: ${missed.join(", ")}`);
+  Deno.exit(1);
+}
