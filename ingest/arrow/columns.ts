@@ -40,6 +40,7 @@ type IntArray =
 
 type IntCtor = {
   new (n: number): IntArray;
+  new (buffer: ArrayBuffer, byteOffset: number, length: number): IntArray;
   BYTES_PER_ELEMENT: number;
 };
 
@@ -72,7 +73,7 @@ export function intKind(size: number, signed: boolean): { type: DataType; ctor: 
 }
 
 /** Validity bitmap, allocated only when a null appears. */
-class Validity {
+export class Validity {
   bits: Uint8Array | null = null;
   nulls = 0;
   set(i: number, valid: boolean, cap: number): void {
@@ -120,11 +121,17 @@ export interface ColumnBuilder {
 export class IntColumn implements ColumnBuilder {
   readonly type: DataType;
   private ctor: IntCtor;
-  private buf: Uint8Array = new Uint8Array(INITIAL_ROWS * 8);
+  /** Value bytes (rows `[0, n)` are set). Written directly by `RawTables` on its hot path. */
+  buf: Uint8Array = new Uint8Array(INITIAL_ROWS * 8);
+  /** `buf` as 32-bit words (host order = little endian). */
+  i32: Int32Array = new Int32Array(this.buf.buffer);
   private dv: DataView = new DataView(this.buf.buffer);
-  private cap: number;
-  private n = 0;
-  private valid = new Validity();
+  /** Rows `buf` has room for. */
+  cap: number;
+  /** Rows appended. */
+  n = 0;
+  /** Null bitmap (allocated at the first null). */
+  readonly valid = new Validity();
   private copy: boolean;
 
   /**
@@ -153,10 +160,12 @@ export class IntColumn implements ColumnBuilder {
     return this.n;
   }
 
-  private grow(): void {
+  /** Doubles the room. */
+  grow(): void {
     const nb = new Uint8Array(this.buf.length * 2);
     nb.set(this.buf);
     this.buf = nb;
+    this.i32 = new Int32Array(nb.buffer);
     this.dv = new DataView(nb.buffer);
     this.cap = nb.length / this.size;
     this.valid.grow(this.cap);
@@ -189,7 +198,7 @@ export class IntColumn implements ColumnBuilder {
   /** Appends a 32-bit integer to a 4-byte column (hot path for cpu and pid). */
   push32(x: number): void {
     if (this.n >= this.cap) this.grow();
-    this.dv.setInt32(this.n++ * 4, x, true);
+    this.i32[this.n++] = x;
   }
 
   /** Appends a byte to a 1-byte column (hot path for flags and preempt_count). */
@@ -256,14 +265,17 @@ export class IntColumn implements ColumnBuilder {
     this.n++;
   }
 
+  /**
+   * The batch's data. It views this builder's buffers (no copy), which the next rows overwrite:
+   * serialize it before appending again (as `TableBuilder.flush` does).
+   */
   finish(): Data {
-    const bytes = this.buf.slice(0, this.n * this.size);
     const data = makeData({
       type: this.type,
       length: this.n,
       nullCount: this.valid.nulls,
-      nullBitmap: this.valid.nulls ? this.valid.bits!.slice(0, Math.ceil(this.n / 8)) : null,
-      data: new this.ctor(bytes.buffer as ArrayBuffer as never),
+      nullBitmap: this.valid.nulls ? this.valid.bits!.subarray(0, Math.ceil(this.n / 8)) : null,
+      data: new this.ctor(this.buf.buffer as ArrayBuffer, 0, this.n),
     } as never) as Data;
     this.n = 0;
     this.valid.reset();
@@ -306,6 +318,14 @@ export class TsColumn implements ColumnBuilder {
     this.n++;
   }
 
+  /** Appends the 64-bit value `hi * 2^32 + lo` given as its two 32-bit words. */
+  pushWords(lo: number, hi: number): void {
+    this.ensure();
+    this.words[2 * this.n] = lo;
+    this.words[2 * this.n + 1] = hi;
+    this.n++;
+  }
+
   /** Appends a bigint. */
   push(x: bigint): void {
     this.ensure();
@@ -321,7 +341,8 @@ export class TsColumn implements ColumnBuilder {
   }
 
   finish(): Data {
-    const d = makeData({ type: this.type, length: this.n, data: this.arr.slice(0, this.n) });
+    // A view, not a copy: see IntColumn.finish.
+    const d = makeData({ type: this.type, length: this.n, data: this.arr.subarray(0, this.n) });
     this.n = 0;
     return d as Data;
   }
@@ -365,26 +386,68 @@ export class StringColumn implements ColumnBuilder {
    * @param make produces the string
    */
   pushKeyed(key: number, make: (key: number) => string): void {
-    const small = key >= 0 && key < 1024;
-    if (small && this.smallKeyed === null) this.smallKeyed = new Int32Array(1024).fill(-1);
-    const sk = small ? this.smallKeyed![key]! : -1;
-    const k = sk >= 0
-      ? sk
-      : key === this.lastKey
-      ? this.lastIdx
-      : small
-      ? undefined
-      : this.keyed.get(key);
-    if (k === undefined) {
-      this.push(make(key));
-      if (small) this.smallKeyed![key] = this.idx[this.n - 1]!;
-      else this.keyed.set(key, this.idx[this.n - 1]!);
+    let k = this.lastIdx;
+    if (key !== this.lastKey) {
+      k = this.keyIndex(key);
+      if (k < 0) {
+        k = this.intern(make(key));
+        this.setKeyIndex(key, k);
+      }
       this.lastKey = key;
-      this.lastIdx = this.idx[this.n - 1]!;
-      return;
+      this.lastIdx = k;
     }
-    this.lastKey = key;
-    this.lastIdx = k;
+    this.pushIndex(k);
+  }
+
+  /**
+   * {@linkcode pushKeyed} with the string at hand (no callback).
+   *
+   * @param key numeric key
+   * @param s the string of `key`
+   */
+  pushKeyedString(key: number, s: string): void {
+    let k = this.lastIdx;
+    if (key !== this.lastKey) {
+      k = this.keyIndex(key);
+      if (k < 0) {
+        k = this.intern(s);
+        this.setKeyIndex(key, k);
+      }
+      this.lastKey = key;
+      this.lastIdx = k;
+    }
+    this.pushIndex(k);
+  }
+
+  /** The dictionary index cached for a key in this batch, or -1. */
+  private keyIndex(key: number): number {
+    if (key >= 0 && key < 1024) {
+      const sk = this.smallKeyed;
+      return sk === null ? -1 : sk[key]!;
+    }
+    return this.keyed.get(key) ?? -1;
+  }
+
+  private setKeyIndex(key: number, k: number): void {
+    if (key >= 0 && key < 1024) {
+      if (this.smallKeyed === null) this.smallKeyed = new Int32Array(1024).fill(-1);
+      this.smallKeyed[key] = k;
+    } else this.keyed.set(key, k);
+  }
+
+  /** The dictionary index of a string (added when new). */
+  private intern(s: string): number {
+    let k = this.dict.get(s);
+    if (k === undefined) {
+      k = this.values.length;
+      this.values.push(s);
+      this.dict.set(s, k);
+    }
+    return k;
+  }
+
+  /** Appends a dictionary index (a valid row). */
+  private pushIndex(k: number): void {
     if (this.n >= this.idx.length) {
       const na = new Int32Array(this.idx.length * 2);
       na.set(this.idx);
@@ -448,8 +511,9 @@ export class StringColumn implements ColumnBuilder {
       type: this.type,
       length: this.n,
       nullCount: this.valid.nulls,
-      nullBitmap: this.valid.nulls ? this.valid.bits!.slice(0, Math.ceil(this.n / 8)) : null,
-      data: this.idx.slice(0, this.n),
+      // Views, not copies: see IntColumn.finish.
+      nullBitmap: this.valid.nulls ? this.valid.bits!.subarray(0, Math.ceil(this.n / 8)) : null,
+      data: this.idx.subarray(0, this.n),
       dictionary,
     } as never) as Data;
     this.n = 0;
@@ -505,7 +569,7 @@ export class KeyedDictColumn implements ColumnBuilder {
     const d = makeData({
       type: this.type,
       length: this.n,
-      data: this.idx.slice(0, this.n),
+      data: this.idx.subarray(0, this.n),
       dictionary: vectorFromArray([...this.names], new Utf8()),
     } as never) as Data;
     this.n = 0;

@@ -121,6 +121,22 @@ export class TableBuilder {
   }
 }
 
+/** Appends to a 4-byte integer column (the hot path of `addRecord`, inlined by hand). */
+function put32(c: IntColumn, x: number): void {
+  const n = c.n;
+  if (n >= c.cap) c.grow();
+  c.i32[n] = x;
+  c.n = n + 1;
+}
+
+/** Appends to a 1-byte integer column. */
+function put8(c: IntColumn, x: number): void {
+  const n = c.n;
+  if (n >= c.cap) c.grow();
+  c.buf[n] = x;
+  c.n = n + 1;
+}
+
 /** Common columns of an event table. */
 export interface CommonColumns {
   cpu: IntColumn;
@@ -380,24 +396,27 @@ export class RawTables {
     commKey: number = pid,
   ): void {
     const c = t.common;
-    c.cpu.push32(cpu);
-    c.pid.push32(pid);
+    put32(c.cpu, cpu);
+    put32(c.pid, pid);
     c.comm.pushKeyed(commKey, comm);
-    c.flags.push8(flags);
-    c.preempt.push8(preempt);
-    c.buffer.pushKeyed(bufferKey, () => buffer);
+    put8(c.flags, flags);
+    put8(c.preempt, preempt);
+    c.buffer.pushKeyedString(bufferKey, buffer);
     const own = t.builder.own;
     for (let i = 0; i < own.length; i++) own[i]!.appendRecord(v, bytes, start, len);
     const ix = this.index;
-    if (ix) {
-      ix.common.cpu.push32(cpu);
-      ix.common.pid.push32(pid);
-      ix.common.comm.pushKeyed(commKey, comm);
+    if (ix !== null) {
+      const ic = ix.common;
+      put32(ic.cpu, cpu);
+      put32(ic.pid, pid);
+      ic.comm.pushKeyed(commKey, comm);
       this.indexSys!.push(t.ordinal);
       this.indexEv!.push(t.ordinal);
-      ix.common.buffer.pushKeyed(bufferKey, () => buffer);
-    }
-    this.rowDone(t);
+      ic.buffer.pushKeyedString(bufferKey, buffer);
+      t.builder.rows++;
+      if (t.builder.ts.length >= this.batchRows) this.flushTable(t);
+      if (ix.builder.ts.length >= this.batchRows) this.flushTable(ix);
+    } else this.rowDone(t);
   }
 
   /**
@@ -441,8 +460,15 @@ export class RawTables {
 
   /** Pushes the timestamp of the next row of `t` as `add + rel` (see {@linkcode TsColumn}). */
   tsPushSplit(t: EventTable, addHi: number, addLo: number, rel: number): void {
-    t.builder.ts.pushSplit(addHi, addLo, rel);
-    if (this.index) this.index.builder.ts.pushSplit(addHi, addLo, rel);
+    const relHi = Math.floor(rel / 4294967296);
+    let lo = addLo + (rel - relHi * 4294967296);
+    let hi = addHi + relHi;
+    if (lo >= 4294967296) {
+      lo -= 4294967296;
+      hi += 1;
+    }
+    t.builder.ts.pushWords(lo | 0, hi | 0);
+    if (this.index !== null) this.index.builder.ts.pushWords(lo | 0, hi | 0);
   }
 
   /** Pushes the timestamp of the next row of `t`. */
