@@ -28,6 +28,7 @@ import {
 import type { CostModel } from "./cost/cost_model.ts";
 import { costModel, DEFAULT_COST_MODEL } from "./cost/load_cost_model.ts";
 import { FidelityTracker } from "./fidelity.ts";
+import { bigintToNumber } from "./pfn_math.ts";
 import type { PolicyFactory, PolicyOptions, ReplayPolicy, RequestInfo } from "./policy.ts";
 import { PolicyRun, type RequestCostRow } from "./policy_run.ts";
 import { BUILTIN_POLICY_NAMES, policyForKernel, resolvePolicy } from "./registry.ts";
@@ -107,7 +108,7 @@ class LiveRequest implements RequestInfo {
 
   get tsNs(): number {
     if (!this.#tsValid) {
-      this.#tsNs = Number(this.ts);
+      this.#tsNs = bigintToNumber(this.ts);
       this.#tsValid = true;
     }
     return this.#tsNs;
@@ -258,8 +259,8 @@ export class ReplayEngine {
    */
   pushRequest(r: RequestRow): void {
     this.#order(r.ts, "request", r.request_id);
-    // Number(bigint) is exact below 2^53 and allocates nothing; use bigints only above that
-    const s = Number(r.start), e = Number(r.end);
+    // exact below 2^53 (bigintToNumber is Number() without its runtime call); bigints above that
+    const s = bigintToNumber(r.start), e = bigintToNumber(r.end);
     if (s < 0 || e < s || (e >= SAFE && (r.end < r.start || r.end > U64_END))) {
       throw new UsageError(`request ${r.request_id}: bad range [${r.start}, ${r.end})`);
     }

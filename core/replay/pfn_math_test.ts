@@ -1,5 +1,15 @@
 import assert from "node:assert/strict";
-import { alignDown, alignUp, ffs, fls, orderBase2, psiMask, spanOrder, xor } from "./pfn_math.ts";
+import {
+  alignDown,
+  alignUp,
+  bigintToNumber,
+  ffs,
+  fls,
+  orderBase2,
+  psiMask,
+  spanOrder,
+  xor,
+} from "./pfn_math.ts";
 
 Deno.test("fls / ffs across the 32-bit boundary", () => {
   assert.deepEqual([fls(0), fls(1), fls(0xffffffff), fls(2 ** 32), fls(2 ** 52 - 1)], [
@@ -52,4 +62,15 @@ Deno.test("psiMask: calculate_psi_aligned_address cases", () => {
   assert.equal(psiMask(0x1000, 33), 6);
   assert.equal(psiMask(2 ** 51 - 1, 2), 52);
   assert.equal(psiMask(0, 2 ** 52), 52);
+});
+
+Deno.test("bigintToNumber equals Number() on every kind of bigint", () => {
+  const xs = [0n, 1n, 4095n, 2n ** 32n - 1n, 2n ** 32n, 0x7f0000001000n, 2n ** 53n - 1n, 2n ** 53n];
+  xs.push(2n ** 53n + 1n, 2n ** 63n, 2n ** 64n - 1n, 2n ** 64n, 2n ** 70n + 3n, -1n, -(2n ** 60n));
+  let x = 0x2545f4914f6cdd1dn;
+  for (let i = 0; i < 1000; i++) {
+    x = (x * 6364136223846793005n + 1442695040888963407n) & (2n ** 64n - 1n);
+    xs.push(x, x >> BigInt(i % 64));
+  }
+  for (const v of xs) assert.equal(bigintToNumber(v), Number(v), String(v));
 });
