@@ -16,6 +16,11 @@ export interface FileSource {
   readonly size: number;
   /** Reads exactly `len` bytes at `offset` (throws a typed error if the file is shorter). */
   readAt(offset: number, len: number, section: string): Uint8Array;
+  /**
+   * Optional: reads exactly `out.length` bytes at `offset` into `out` (a buffer the caller reuses),
+   * with the checks of `readAt`. Sources that hold their bytes in memory leave it out.
+   */
+  readInto?(offset: number, out: Uint8Array, section: string): void;
   /** Releases the file. */
   close(): void;
 }
@@ -42,26 +47,41 @@ export function openFileSource(path: string): FileSource {
         );
       }
       const out = new Uint8Array(len);
-      f.seekSync(offset, Deno.SeekMode.Start);
-      let got = 0;
-      while (got < len) {
-        const n = f.readSync(out.subarray(got));
-        if (n === null || n === 0) break;
-        got += n;
-      }
-      if (got < len) {
-        throw new TraceError("truncated", `short read: ${got} of ${len} bytes`, {
-          file: path,
-          section,
-          offset: offset + got,
-        });
-      }
+      fill(offset, out, section);
       return out;
+    },
+    readInto(offset, out, section) {
+      const len = out.length;
+      if (offset < 0 || offset + len > size) {
+        throw new TraceError(
+          "truncated",
+          `needs ${len} bytes at ${offset}, file has ${size}`,
+          { file: path, section, offset: Math.min(Math.max(offset, 0), size) },
+        );
+      }
+      fill(offset, out, section);
     },
     close() {
       f.close();
     },
   };
+  function fill(offset: number, out: Uint8Array, section: string): void {
+    const len = out.length;
+    f.seekSync(offset, Deno.SeekMode.Start);
+    let got = 0;
+    while (got < len) {
+      const n = f.readSync(out.subarray(got));
+      if (n === null || n === 0) break;
+      got += n;
+    }
+    if (got < len) {
+      throw new TraceError("truncated", `short read: ${got} of ${len} bytes`, {
+        file: path,
+        section,
+        offset: offset + got,
+      });
+    }
+  }
 }
 
 /**

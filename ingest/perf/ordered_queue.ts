@@ -75,6 +75,18 @@ export class OrderedQueue<T> {
     return this.n;
   }
 
+  /**
+   * Whether a queued record lies in `ref` (a reader reuses a buffer only when none does).
+   *
+   * @param ref the buffer (or object) given to `push`
+   * @returns true if some queued record holds it
+   */
+  holds(ref: T): boolean {
+    const refs = this.refs;
+    for (let i = 0; i < this.n; i++) if (refs[i] === ref) return true;
+    return false;
+  }
+
   /** Doubles the arrays. */
   private grow(): void {
     const len = this.hi.length * 2;

@@ -655,9 +655,38 @@ class Reader {
     });
   }
 
+  /** Windows read before the current one, whose buffers may be reused. */
+  private retired: Chunk[] = [];
+
+  /**
+   * The file window `[pos, pos + len)`. Its buffer is one of `chunk` bytes taken back from an
+   * earlier window no queued record lies in (no new memory once the queue has settled), or new.
+   */
+  private window(prev: Chunk, pos: number, len: number, chunk: number): Chunk {
+    const src = this.src;
+    if (prev.bytes.length > 0) this.retired.push(prev);
+    if (!src.readInto || len > chunk) {
+      const win = src.readAt(pos, len, "data");
+      return { bytes: win, view: new DataView(win.buffer, win.byteOffset, win.byteLength) };
+    }
+    let buf: ArrayBuffer | null = null;
+    const r = this.retired;
+    for (let i = 0; i < r.length; i++) {
+      const old = r[i]!;
+      if (old.bytes.buffer.byteLength !== chunk || this.queue.holds(old)) continue;
+      buf = old.bytes.buffer as ArrayBuffer;
+      r.splice(i, 1);
+      break;
+    }
+    // Windows still held are few (the queue spans about two rounds); drop the rest from the list.
+    if (r.length > 8) r.splice(0, r.length - 8);
+    const win = new Uint8Array(buf ?? new ArrayBuffer(chunk), 0, len);
+    src.readInto(pos, win, "data");
+    return { bytes: win, view: new DataView(win.buffer, 0, len) };
+  }
+
   /** Reads the records of [start, end) of the file. */
   async readRegion(start: number, end: number): Promise<void> {
-    const src = this.src;
     const le = this.le;
     const chunk = Math.max(this.opts.chunkSize ?? 4 << 20, 1 << 16);
     let wc: Chunk = { bytes: new Uint8Array(0), view: new DataView(new ArrayBuffer(0)) };
@@ -673,9 +702,8 @@ class Reader {
       }
       if (pos + 16 > we && we < end) {
         const len = Math.min(chunk, end - pos);
-        const win = src.readAt(pos, len, "data");
-        wv = new DataView(win.buffer, win.byteOffset, win.byteLength);
-        wc = { bytes: win, view: wv };
+        wc = this.window(wc, pos, len, chunk);
+        wv = wc.view;
         ws = pos;
         we = pos + len;
       }
@@ -706,9 +734,8 @@ class Reader {
       }
       if (pos + total > we) {
         const len = Math.min(Math.max(total, chunk), end - pos);
-        const win = src.readAt(pos, len, "data");
-        wv = new DataView(win.buffer, win.byteOffset, win.byteLength);
-        wc = { bytes: win, view: wv };
+        wc = this.window(wc, pos, len, chunk);
+        wv = wc.view;
         ws = pos;
         we = pos + len;
         o = 0;
