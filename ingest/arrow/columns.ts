@@ -132,7 +132,8 @@ export class IntColumn implements ColumnBuilder {
   n = 0;
   /** Null bitmap (allocated at the first null). */
   readonly valid = new Validity();
-  private copy: boolean;
+  /** Records are little endian: values are copied byte for byte. */
+  readonly copy: boolean;
 
   /**
    * @param name column name
