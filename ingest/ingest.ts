@@ -11,6 +11,7 @@ import { rowsToIPC } from "../core/arrow.ts";
 import { TraceError, type TraceWarning } from "../core/errors.ts";
 import { TRACE_INFO_TABLE, type TraceInfoRow } from "../core/trace_info.ts";
 import { type ColumnInfo, type IpcSink, RawTables } from "./arrow/raw_tables.ts";
+import { WorkerIpcSink, type WorkerSinkOptions } from "./arrow/worker_sink.ts";
 import { type FileSource, openFileSource } from "./file_source.ts";
 import { sniffFormat, type TraceFormat } from "./sniff.ts";
 import { ingestTraceDat } from "./tracedat/tracedat_ingest.ts";
@@ -73,6 +74,12 @@ export interface MemoryIngest {
 export interface IngestOptions {
   batchRows?: number;
   onProgress?: (events: number) => void;
+  /**
+   * {@linkcode ingestToDir}'s Arrow writer: `worker` true/false forces encoding and writing in a
+   * worker or on the reading thread (default: a worker for inputs of at least
+   * {@linkcode WORKER_MIN_INPUT_BYTES}), and how far the worker may fall behind.
+   */
+  writer?: WorkerSinkOptions & { worker?: boolean };
 }
 
 function jsonSafe(info: TraceInfoRow): Record<string, unknown> {
@@ -164,24 +171,22 @@ function safeName(s: string): string {
   return t === "" || t.startsWith(".") ? `_${t}` : t;
 }
 
-/**
- * Ingests a trace into a directory: `<schema>/<table>.arrows` files (each a sequence of Arrow IPC
- * streams) and `manifest.json`.
- *
- * @param path input trace
- * @param outDir output directory (created)
- * @param opts batch size, progress
- * @returns the manifest
- * @throws {TraceError} when the input cannot be read
- */
-export async function ingestToDir(
-  path: string,
-  outDir: string,
-  opts: IngestOptions = {},
-): Promise<Manifest> {
-  Deno.mkdirSync(outDir, { recursive: true });
-  // Writes run asynchronously (in Deno's I/O threads) while the reader decodes the next batches;
-  // at most MAX_IN_FLIGHT bytes wait to be written. Each file's writes stay in order.
+/** Writes a trace's tables into a directory (see {@linkcode ingestToDir}). */
+interface DirSink extends IpcSink {
+  /** The file of a table written so far, relative to the directory. */
+  fileOf(schema: string, table: string): string | undefined;
+  /** Waits for every write; throws the first write error. */
+  close(): Promise<void>;
+  /** Gives up (after an error): lets pending writes end, closes files, stops threads. */
+  dispose(): Promise<void>;
+}
+
+const tableFile = (schema: string, table: string) =>
+  `${safeName(schema)}/${safeName(table)}.arrows`;
+
+/** Encodes on this thread; files are written asynchronously (Deno's I/O threads). */
+function threadDirSink(outDir: string): DirSink {
+  // At most MAX_IN_FLIGHT bytes wait to be written. Each file's writes stay in order.
   const MAX_IN_FLIGHT = 64 << 20;
   const files = new Map<string, { f: Deno.FsFile; rel: string; chain: Promise<void> }>();
   let inFlight = 0;
@@ -190,14 +195,14 @@ export async function ingestToDir(
     let off = 0;
     while (off < b.length) off += await f.write(b.subarray(off));
   };
-  const sink: IpcSink = {
+  return {
     write(schema, table, ipc) {
       const key = `${schema}.${table}`;
       let e = files.get(key);
       if (!e) {
         const dir = `${outDir}/${safeName(schema)}`;
         Deno.mkdirSync(dir, { recursive: true });
-        const rel = `${safeName(schema)}/${safeName(table)}.arrows`;
+        const rel = tableFile(schema, table);
         const f = Deno.openSync(`${outDir}/${rel}`, { write: true, create: true, truncate: true });
         e = { f, rel, chain: Promise.resolve() };
         files.set(key, e);
@@ -214,20 +219,74 @@ export async function ingestToDir(
       if (inFlight <= MAX_IN_FLIGHT) return null;
       return Promise.all([...files.values()].map((e) => e.chain)).then(() => {});
     },
+    fileOf: (schema, table) => files.get(`${schema}.${table}`)?.rel,
+    async close() {
+      await Promise.all([...files.values()].map((e) => e.chain));
+      if (failure) throw failure;
+    },
+    async dispose() {
+      await Promise.allSettled([...files.values()].map((e) => e.chain));
+      for (const e of files.values()) e.f.close();
+      files.clear();
+    },
   };
-  const drain = async () => {
-    await Promise.all([...files.values()].map((e) => e.chain));
-    if (failure) throw failure;
+}
+
+/**
+ * Inputs from this size on are written through a worker (see {@linkcode WorkerIpcSink}); below
+ * it, starting the worker (~0.2 s) costs more than the encoding it takes over.
+ */
+export const WORKER_MIN_INPUT_BYTES = 4 << 20;
+
+function dirSink(path: string, outDir: string, opts: IngestOptions): DirSink {
+  const w = opts.writer ?? {};
+  let worker = w.worker;
+  if (worker === undefined) {
+    try {
+      worker = Deno.statSync(path).size >= WORKER_MIN_INPUT_BYTES;
+    } catch {
+      worker = false; // the reader reports the problem
+    }
+  }
+  if (!worker) return threadDirSink(outDir);
+  const s = new WorkerIpcSink(outDir, tableFile, w);
+  return {
+    write: (schema, table, ipc) => s.write(schema, table, ipc),
+    writeParts: (schema, table, b) => s.writeParts(schema, table, b),
+    backpressure: () => s.backpressure(),
+    fileOf: (schema, table) => s.fileOf(schema, table),
+    close: () => s.close(),
+    dispose: () => Promise.resolve(s.dispose()),
   };
+}
+
+/**
+ * Ingests a trace into a directory: `<schema>/<table>.arrows` files (each a sequence of Arrow IPC
+ * streams) and `manifest.json`.
+ *
+ * @param path input trace
+ * @param outDir output directory (created)
+ * @param opts batch size, progress
+ * @returns the manifest
+ * @throws {TraceError} when the input cannot be read
+ */
+export async function ingestToDir(
+  path: string,
+  outDir: string,
+  opts: IngestOptions = {},
+): Promise<Manifest> {
+  Deno.mkdirSync(outDir, { recursive: true });
+  // Large inputs: a worker encodes the finished batches and writes the files while this thread
+  // decodes the next ones; the reader waits when the worker is a few batches behind.
+  const sink = dirSink(path, outDir, opts);
   try {
     const { rt, info, warnings } = await run(path, sink, opts);
-    await drain();
-    const m = manifestOf(path, rt, info, warnings, (s, t) => files.get(`${s}.${t}`)?.rel);
+    await sink.close();
+    const m = manifestOf(path, rt, info, warnings, (s, t) => sink.fileOf(s, t));
     Deno.writeTextFileSync(`${outDir}/manifest.json`, JSON.stringify(m, null, 2) + "\n");
     return m;
   } finally {
-    await Promise.allSettled([...files.values()].map((e) => e.chain));
-    for (const e of files.values()) e.f.close();
+    await sink.dispose();
   }
 }
 

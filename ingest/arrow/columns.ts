@@ -7,7 +7,7 @@
  */
 import {
   type Data,
-  type DataType,
+  DataType,
   Dictionary,
   Field,
   Int16,
@@ -28,7 +28,8 @@ import type { FieldValue } from "../../core/event.ts";
 import { decodeCString, dynamicLocation } from "../format/field_decoder.ts";
 import type { FieldFormat } from "../format/types.ts";
 
-type IntArray =
+/** A typed array of integers (an integer column's values). */
+export type IntArray =
   | Int8Array
   | Uint8Array
   | Int16Array
@@ -112,6 +113,127 @@ export interface ColumnBuilder {
   appendValue(x: FieldValue | undefined): void;
   /** The batch's Arrow data; the builder is then empty. */
   finish(): Data;
+  /**
+   * The batch's buffers and dictionary strings (see {@linkcode ColumnParts}); the builder is then
+   * empty. The parts view the builder's buffers, which the next rows overwrite: copy them (or
+   * encode them) before appending again.
+   */
+  parts(): ColumnParts;
+}
+
+/**
+ * A finished batch of one column as plain typed arrays and strings, so it can be posted to a
+ * worker and turned into Arrow `Data` there by {@linkcode dataFromParts}.
+ */
+export interface ColumnParts {
+  length: number;
+  nullCount: number;
+  nullBitmap: Uint8Array | null;
+  /** Values (integer columns) or dictionary indices (string columns). */
+  values: IntArray | null;
+  /** List offsets. */
+  offsets: Int32Array | null;
+  /** List items. */
+  child: ColumnParts | null;
+  /** Dictionary strings (dictionary columns). */
+  dict: string[] | null;
+}
+
+/**
+ * The Arrow data of a column's parts; what every builder's `finish` returns.
+ *
+ * @param type the column's type (Int*, Dictionary<Utf8, Int32> or List<Int*>)
+ * @param p the parts
+ * @returns the data (viewing the parts' buffers)
+ */
+export function dataFromParts(type: DataType, p: ColumnParts): Data {
+  if (DataType.isDictionary(type)) {
+    return makeData({
+      type,
+      length: p.length,
+      nullCount: p.nullCount,
+      nullBitmap: p.nullBitmap,
+      data: p.values,
+      dictionary: vectorFromArray(p.dict ?? [], new Utf8()),
+    } as never) as Data;
+  }
+  if (DataType.isList(type)) {
+    return makeData({
+      type,
+      length: p.length,
+      nullCount: p.nullCount,
+      nullBitmap: p.nullBitmap,
+      valueOffsets: p.offsets,
+      child: dataFromParts((type as List).children[0]!.type, p.child!),
+    } as never) as Data;
+  }
+  return makeData({
+    type,
+    length: p.length,
+    nullCount: p.nullCount,
+    nullBitmap: p.nullBitmap,
+    data: p.values,
+  } as never) as Data;
+}
+
+/** Bytes {@linkcode packParts} needs for a column's parts. */
+export function packedSize(p: ColumnParts): number {
+  const pad = (n: number) => (n + 7) & ~7;
+  let n = 0;
+  if (p.nullBitmap) n += pad(p.nullBitmap.byteLength);
+  if (p.values) n += pad(p.values.byteLength);
+  if (p.offsets) n += pad(p.offsets.byteLength);
+  if (p.child) n += packedSize(p.child);
+  return n;
+}
+
+/**
+ * Copies a column's parts into `buf` from byte `at` (8-byte aligned pieces) and returns the same
+ * parts viewing `buf`, so one buffer carries a whole batch to a worker.
+ *
+ * @param p the parts (viewing a builder's buffers)
+ * @param buf the destination, at least {@linkcode packedSize} bytes from `at`
+ * @param at where to start (a multiple of 8)
+ * @returns the copied parts and the next free byte
+ */
+export function packParts(
+  p: ColumnParts,
+  buf: ArrayBufferLike,
+  at: number,
+): [ColumnParts, number] {
+  const copy = <T extends ArrayBufferView>(a: T | null): T | null => {
+    if (a === null) return null;
+    const len = a.byteLength;
+    new Uint8Array(buf, at, len).set(new Uint8Array(a.buffer, a.byteOffset, len));
+    const C = a.constructor as unknown as new (b: ArrayBufferLike, o: number, n: number) => T;
+    const el = (a as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT;
+    const out = new C(buf, at, len / el);
+    at += (len + 7) & ~7;
+    return out;
+  };
+  const q: ColumnParts = {
+    length: p.length,
+    nullCount: p.nullCount,
+    nullBitmap: copy(p.nullBitmap),
+    values: copy(p.values),
+    offsets: copy(p.offsets),
+    child: null,
+    dict: p.dict,
+  };
+  if (p.child) [q.child, at] = packParts(p.child, buf, at);
+  return [q, at];
+}
+
+function noParts(length: number): ColumnParts {
+  return {
+    length,
+    nullCount: 0,
+    nullBitmap: null,
+    values: null,
+    offsets: null,
+    child: null,
+    dict: null,
+  };
 }
 
 /**
@@ -271,16 +393,17 @@ export class IntColumn implements ColumnBuilder {
    * serialize it before appending again (as `TableBuilder.flush` does).
    */
   finish(): Data {
-    const data = makeData({
-      type: this.type,
-      length: this.n,
-      nullCount: this.valid.nulls,
-      nullBitmap: this.valid.nulls ? this.valid.bits!.subarray(0, Math.ceil(this.n / 8)) : null,
-      data: new this.ctor(this.buf.buffer as ArrayBuffer, 0, this.n),
-    } as never) as Data;
+    return dataFromParts(this.type, this.parts());
+  }
+
+  parts(): ColumnParts {
+    const p = noParts(this.n);
+    p.nullCount = this.valid.nulls;
+    p.nullBitmap = this.valid.nulls ? this.valid.bits!.subarray(0, Math.ceil(this.n / 8)) : null;
+    p.values = new this.ctor(this.buf.buffer as ArrayBuffer, 0, this.n);
     this.n = 0;
     this.valid.reset();
-    return data;
+    return p;
   }
 }
 
@@ -343,9 +466,14 @@ export class TsColumn implements ColumnBuilder {
 
   finish(): Data {
     // A view, not a copy: see IntColumn.finish.
-    const d = makeData({ type: this.type, length: this.n, data: this.arr.subarray(0, this.n) });
+    return dataFromParts(this.type, this.parts());
+  }
+
+  parts(): ColumnParts {
+    const p = noParts(this.n);
+    p.values = this.arr.subarray(0, this.n);
     this.n = 0;
-    return d as Data;
+    return p;
   }
 }
 
@@ -507,16 +635,16 @@ export class StringColumn implements ColumnBuilder {
   }
 
   finish(): Data {
-    const dictionary = vectorFromArray(this.values, new Utf8());
-    const d = makeData({
-      type: this.type,
-      length: this.n,
-      nullCount: this.valid.nulls,
-      // Views, not copies: see IntColumn.finish.
-      nullBitmap: this.valid.nulls ? this.valid.bits!.subarray(0, Math.ceil(this.n / 8)) : null,
-      data: this.idx.subarray(0, this.n),
-      dictionary,
-    } as never) as Data;
+    return dataFromParts(this.type, this.parts());
+  }
+
+  parts(): ColumnParts {
+    const p = noParts(this.n);
+    p.nullCount = this.valid.nulls;
+    // Views, not copies: see IntColumn.finish.
+    p.nullBitmap = this.valid.nulls ? this.valid.bits!.subarray(0, Math.ceil(this.n / 8)) : null;
+    p.values = this.idx.subarray(0, this.n);
+    p.dict = this.values;
     this.n = 0;
     this.dict = new Map();
     this.keyed = new Map();
@@ -524,7 +652,7 @@ export class StringColumn implements ColumnBuilder {
     this.lastKey = NaN;
     this.values = [];
     this.valid.reset();
-    return d;
+    return p;
   }
 }
 
@@ -567,14 +695,15 @@ export class KeyedDictColumn implements ColumnBuilder {
   }
 
   finish(): Data {
-    const d = makeData({
-      type: this.type,
-      length: this.n,
-      data: this.idx.subarray(0, this.n),
-      dictionary: vectorFromArray([...this.names], new Utf8()),
-    } as never) as Data;
+    return dataFromParts(this.type, this.parts());
+  }
+
+  parts(): ColumnParts {
+    const p = noParts(this.n);
+    p.values = this.idx.subarray(0, this.n);
+    p.dict = [...this.names];
     this.n = 0;
-    return d;
+    return p;
   }
 }
 
@@ -664,19 +793,19 @@ export class ListColumn implements ColumnBuilder {
   }
 
   finish(): Data {
-    const child = this.child.finish();
-    const d = makeData({
-      type: this.type as List,
-      length: this.n,
-      nullCount: this.valid.nulls,
-      nullBitmap: this.valid.nulls ? this.valid.bits!.slice(0, Math.ceil(this.n / 8)) : null,
-      valueOffsets: this.offsets.slice(0, this.n + 1),
-      child,
-    } as never) as Data;
+    return dataFromParts(this.type, this.parts());
+  }
+
+  parts(): ColumnParts {
+    const p = noParts(this.n);
+    p.child = this.child.parts();
+    p.nullCount = this.valid.nulls;
+    p.nullBitmap = this.valid.nulls ? this.valid.bits!.slice(0, Math.ceil(this.n / 8)) : null;
+    p.offsets = this.offsets.slice(0, this.n + 1);
     this.n = 0;
     this.offsets = new Int32Array(INITIAL_ROWS + 1);
     this.valid.reset();
-    return d;
+    return p;
   }
 }
 

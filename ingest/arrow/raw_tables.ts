@@ -25,6 +25,8 @@ import type { EventFormat, FieldFormat } from "../format/types.ts";
 import {
   type ColumnBuilder,
   columnFor,
+  type ColumnParts,
+  dataFromParts,
   IntColumn,
   KeyedDictColumn,
   ListColumn,
@@ -32,10 +34,41 @@ import {
   TsColumn,
 } from "./columns.ts";
 
+/** A table's finished batch as column parts, to be encoded by {@linkcode encodeBatch}. */
+export interface BatchParts {
+  /** The table's Arrow schema (the same object for every batch of a table). */
+  schema: Schema;
+  length: number;
+  /** One per schema field. */
+  columns: ColumnParts[];
+}
+
+/**
+ * One batch as one complete Arrow IPC stream (schema, dictionaries, batch, end marker): the bytes
+ * of every `.arrows` file, whichever thread encodes them.
+ *
+ * @param schema the table's schema
+ * @param length rows
+ * @param columns the columns' parts, in schema order
+ * @returns the IPC stream
+ */
+export function encodeBatch(schema: Schema, length: number, columns: ColumnParts[]): Uint8Array {
+  const children: Data[] = columns.map((p, i) => dataFromParts(schema.fields[i]!.type, p));
+  const data = makeData({ type: new Struct(schema.fields), length, children } as never);
+  const batch = new RecordBatch(schema, data as never);
+  return RecordBatchStreamWriter.writeAll([batch]).toUint8Array(true);
+}
+
 /** Receives finished IPC streams. */
 export interface IpcSink {
   /** Called once per flushed batch of a table. May start an asynchronous write. */
   write(schema: string, table: string, ipc: Uint8Array): void;
+  /**
+   * When present, called instead of `write` with the batch's column parts (e.g. copied to a
+   * worker that encodes and writes them). They view buffers the next rows overwrite: the sink
+   * copies what it keeps before it returns.
+   */
+  writeParts?(schema: string, table: string, batch: BatchParts): void;
   /**
    * Optional back-pressure: a promise to await before producing more when too many bytes are still
    * being written, or null when the producer may go on.
@@ -109,15 +142,21 @@ export class TableBuilder {
   flush(): Uint8Array | null {
     const n = this.ts.length;
     if (n === 0) return null;
-    const children: Data[] = this.cols.map((c) => c.finish());
-    const data = makeData({
-      type: new Struct(this.schemaObj.fields),
-      length: n,
-      children,
-    } as never);
-    const batch = new RecordBatch(this.schemaObj, data as never);
+    const parts = this.cols.map((c) => c.parts());
     this.written += n;
-    return RecordBatchStreamWriter.writeAll([batch]).toUint8Array(true);
+    return encodeBatch(this.schemaObj, n, parts);
+  }
+
+  /**
+   * This batch's column parts and empties the builders. The parts view the builders' buffers:
+   * copy them before appending again.
+   */
+  flushParts(): BatchParts | null {
+    const n = this.ts.length;
+    if (n === 0) return null;
+    const columns = this.cols.map((c) => c.parts());
+    this.written += n;
+    return { schema: this.schemaObj, length: n, columns };
   }
 }
 
@@ -581,8 +620,14 @@ export class RawTables {
   }
 
   private flushTable(t: EventTable): void {
-    const ipc = t.builder.flush();
-    if (ipc) this.sink.write(t.builder.schema, t.builder.name, ipc);
+    const b = t.builder;
+    if (this.sink.writeParts) {
+      const parts = b.flushParts();
+      if (parts) this.sink.writeParts(b.schema, b.name, parts);
+      return;
+    }
+    const ipc = b.flush();
+    if (ipc) this.sink.write(b.schema, b.name, ipc);
   }
 
   /**

@@ -137,7 +137,7 @@ export async function ingestPerfData(
         s.commKey,
       );
     },
-    onProgress ? { ...opts, onProgress } : opts,
+    { ...opts, ...(onProgress ? { onProgress } : {}), backpressure: () => rt.backpressure() },
   );
   const warnings = r.warnings;
   return { info: perfTraceInfo(r, tables.size, warnings.length), warnings };

@@ -114,6 +114,11 @@ export interface PerfReadOptions {
   maxQueued?: number;
   /** Progress: tracepoint samples delivered so far (called every ~64K). */
   onProgress?: (samples: number) => void;
+  /**
+   * Asked before each new read window (every few MiB of records): a promise to await before
+   * reading on (the consumer's output is behind), or null.
+   */
+  backpressure?: () => Promise<void> | null;
 }
 
 /** Result of {@linkcode readPerfData}. */
@@ -471,6 +476,8 @@ class Reader {
       return this.zstdFail(`zstd stream does not decompress: ${(e as Error).message}`, fileOff);
     }
     if (out.length === 0) return;
+    const bp = this.opts.backpressure?.();
+    if (bp) await bp;
     let buf: Uint8Array;
     if (this.leftover.length === 0) buf = out;
     else {
@@ -701,6 +708,8 @@ class Reader {
         break;
       }
       if (pos + 16 > we && we < end) {
+        const bp = this.opts.backpressure?.();
+        if (bp) await bp;
         const len = Math.min(chunk, end - pos);
         wc = this.window(wc, pos, len, chunk);
         wv = wc.view;

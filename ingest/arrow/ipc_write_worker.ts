@@ -1,0 +1,80 @@
+/**
+ * Worker that encodes finished raw-table batches as Arrow IPC streams and appends them to their
+ * `.arrows` files, so the ingest thread only decodes. Messages are {@linkcode ToWorker}; every
+ * batch is acknowledged with `done` (the ingest thread's back-pressure counts them), the first
+ * failure with `error` (later batches are dropped, still acknowledged), `end` with `ended` once
+ * every file is closed. A batch's columns view shared memory that carries a later batch once its
+ * `done` is received.
+ *
+ * @module
+ */
+/// <reference lib="deno.worker" />
+import type { Schema } from "apache-arrow";
+import { encodeBatch } from "./raw_tables.ts";
+import { errorToWire, type FromWorker, schemaFromDesc, type ToWorker } from "./batch_wire.ts";
+
+const files = new Map<string, Deno.FsFile>();
+const schemas = new Map<string, Schema>();
+let failed = false;
+
+function post(m: FromWorker): void {
+  self.postMessage(m);
+}
+
+function fileOf(key: string, dir: string, rel: string): Deno.FsFile {
+  let f = files.get(key);
+  if (!f) {
+    const slash = rel.lastIndexOf("/");
+    if (slash > 0) Deno.mkdirSync(`${dir}/${rel.slice(0, slash)}`, { recursive: true });
+    f = Deno.openSync(`${dir}/${rel}`, { write: true, create: true, truncate: true });
+    files.set(key, f);
+  }
+  return f;
+}
+
+function writeAll(f: Deno.FsFile, b: Uint8Array): void {
+  let off = 0;
+  while (off < b.length) off += f.writeSync(b.subarray(off));
+}
+
+function closeAll(): void {
+  for (const f of files.values()) {
+    try {
+      f.close();
+    } catch {
+      // already closed
+    }
+  }
+  files.clear();
+}
+
+self.onmessage = (ev: MessageEvent<ToWorker>) => {
+  const m = ev.data;
+  if (m.t === "end") {
+    closeAll();
+    post({ t: "ended" });
+    return;
+  }
+  let bytes = 0;
+  if (!failed) {
+    try {
+      let ipc: Uint8Array;
+      if (m.t === "bytes") ipc = m.ipc;
+      else {
+        let s = schemas.get(m.key);
+        if (!s) {
+          if (!m.schema) throw new Error(`no schema for ${m.key}`);
+          s = schemaFromDesc(m.schema);
+          schemas.set(m.key, s);
+        }
+        ipc = encodeBatch(s, m.length, m.columns);
+      }
+      bytes = ipc.length;
+      writeAll(fileOf(m.key, m.dir, m.rel), ipc);
+    } catch (e) {
+      failed = true;
+      post({ t: "error", error: errorToWire(e) });
+    }
+  }
+  post({ t: "done", bytes });
+};
