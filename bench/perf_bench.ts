@@ -1,8 +1,9 @@
 /**
- * perf.data ingest benchmark: our reader into raw Arrow tables (IPC files written to a temporary
- * directory) against `perf script > /dev/null` on the same file, in the same run, alternating,
- * best of N. Prints events/s, MB/s, wall and CPU seconds and the speed ratio (target >= 5x), and
- * writes bench/out/perf_bench.json.
+ * perf.data ingest benchmark: the user path (`ingestToDir`, what `deno task ingest` runs: raw
+ * Arrow tables written to a temporary directory with their manifest, in a fresh process) against
+ * `perf script > /dev/null` on the same file, in the same run, alternating, best of N. Prints
+ * events/s, MB/s, wall and CPU seconds and the speed ratio (target >= 5x), and writes
+ * bench/out/perf_bench.json.
  *
  *   deno run -A bench/perf_bench.ts [--input FILE] [--runs 3] [--json]
  *
@@ -15,9 +16,7 @@
  */
 import { parseArgs } from "node:util";
 import process from "node:process";
-import { RawTables } from "../ingest/arrow/raw_tables.ts";
-import { openFileSource } from "../ingest/file_source.ts";
-import { ingestPerfData } from "../ingest/perf/perf_data_ingest.ts";
+import { ingestToDir } from "../ingest/ingest.ts";
 
 const root = new URL("../", import.meta.url).pathname;
 
@@ -38,34 +37,20 @@ function vmHwmBytes(): number | null {
   }
 }
 
-/** `--once FILE DIR`: ingest in this process and print one JSON line. */
+/**
+ * `--once FILE DIR`: ingest in this process exactly as `deno task ingest FILE --out DIR` does
+ * (`ingestToDir`: the Arrow writer worker, the files and the manifest) and print one JSON line.
+ */
 async function once(input: string, dir: string): Promise<void> {
-  const files = new Map<string, Deno.FsFile>();
-  const rt = new RawTables({
-    write(schema, table, ipc) {
-      const key = `${schema}.${table}`.replace(/[^A-Za-z0-9_.-]/g, "_");
-      let f = files.get(key);
-      if (!f) {
-        f = Deno.openSync(`${dir}/${key}.arrows`, { write: true, create: true, truncate: true });
-        files.set(key, f);
-      }
-      let o = 0;
-      while (o < ipc.length) o += f.writeSync(ipc.subarray(o));
-    },
-  });
   const c0 = process.cpuUsage();
   const t0 = performance.now();
-  const src = openFileSource(input);
-  const { info } = await ingestPerfData(src, rt);
-  rt.finish();
-  src.close();
-  for (const f of files.values()) f.close();
+  const m = await ingestToDir(input, dir);
   const seconds = (performance.now() - t0) / 1000;
   const c = process.cpuUsage(c0);
   const run: Run = {
     seconds,
     cpu_seconds: (c.user + c.system) / 1e6,
-    events: Number(info.events),
+    events: Number(m.info.events),
     peak_rss_bytes: vmHwmBytes(),
   };
   console.log(JSON.stringify(run));
