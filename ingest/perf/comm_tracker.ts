@@ -36,9 +36,12 @@ export interface PerfThread {
 export class CommTracker {
   private threads = new Map<number, PerfThread>();
   private nextKey = 1;
-  /** The last thread looked up (samples come in runs of one thread). */
-  private lastTid = -2;
-  private last: PerfThread | null = null;
+  /**
+   * Threads looked up lately, by `tid & 63` (direct mapped): samples of a few threads on
+   * different CPUs alternate, which a one-entry cache misses. `-2` marks an empty slot.
+   */
+  private readonly recentTid = new Int32Array(64).fill(-2);
+  private readonly recent: (PerfThread | undefined)[] = new Array(64);
   /** COMM records applied. */
   comms = 0;
   /** FORK records applied. */
@@ -53,7 +56,7 @@ export class CommTracker {
   private make(pid: number, tid: number, comm: string | null): PerfThread {
     const t = { pid, comm, name: comm ?? `:${tid}`, key: this.nextKey++ };
     this.threads.set(tid, t);
-    if (tid === this.lastTid) this.lastTid = -2;
+    if (this.recentTid[tid & 63] === tid) this.recentTid[tid & 63] = -2;
     return t;
   }
 
@@ -65,12 +68,16 @@ export class CommTracker {
    * @returns the thread
    */
   thread(pid: number, tid: number): PerfThread {
-    if (tid === this.lastTid && (this.last!.pid === pid || pid === -1)) return this.last!;
+    const slot = tid & 63;
+    if (this.recentTid[slot] === tid) {
+      const c = this.recent[slot]!;
+      if (c.pid === pid || pid === -1) return c;
+    }
     const t = this.threads.get(tid);
     const r = t ?? this.make(pid, tid, null);
     if (r.pid === -1 && pid !== -1) r.pid = pid;
-    this.lastTid = tid;
-    this.last = r;
+    this.recentTid[slot] = tid;
+    this.recent[slot] = r;
     return r;
   }
 

@@ -36,3 +36,22 @@ Deno.test("CommTracker: keys change with the name and differ between threads", (
   c.comm(5, 5, "true", true);
   equal(c.lookup(5, 5), "true");
 });
+
+Deno.test("CommTracker: alternating and colliding threads keep their own names", () => {
+  const c = new CommTracker();
+  c.comm(5, 5, "a", false);
+  c.comm(69, 69, "b", false); // same cache slot as 5
+  c.comm(6, 6, "c", false);
+  for (let i = 0; i < 3; i++) {
+    equal(c.lookup(5, 5), "a");
+    equal(c.lookup(69, 69), "b");
+    equal(c.lookup(6, 6), "c");
+  }
+  const k = c.thread(5, 5).key;
+  c.fork(5, 1, 5, 1); // tid 5 reused by a new process (parent 1 unnamed): replaced while cached
+  equal(c.lookup(5, 5), ":5");
+  notEqual(c.thread(5, 5).key, k);
+  c.comm(69, 69, "b2", true);
+  equal(c.lookup(69, 69), "b2");
+  equal(c.lookup(6, 6), "c");
+});
