@@ -97,6 +97,18 @@ export interface LoadedTable {
   streams: number;
 }
 
+/** Which tables to load: `(schema, name) => wanted` (default: all). */
+export type TableFilter = (schema: string, name: string) => boolean;
+
+/** Options of {@linkcode loadDataset}, {@linkcode loadFleet} and {@linkcode loadStreams}. */
+export interface LoadOptions {
+  /**
+   * Load only the tables this accepts (e.g. `tableFilterForSQL(sql)` from `sql_tables.ts`:
+   * the tables a query can read). The others are neither read nor checked.
+   */
+  tables?: TableFilter;
+}
+
 /** A loaded directory. */
 export interface LoadedDataset {
   /** Dataset name (fleet mode: the value of the `dataset` column). */
@@ -107,6 +119,8 @@ export interface LoadedDataset {
   manifest: DatasetManifest;
   /** The tables loaded, in manifest order. */
   tables: LoadedTable[];
+  /** Manifest tables left out by {@linkcode LoadOptions.tables}, as `schema.name`. */
+  skipped: string[];
 }
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -278,10 +292,12 @@ async function loadTableFile(
 }
 
 /**
- * Loads one ingest directory: every manifest table becomes `<schema>.<name>`.
+ * Loads one ingest directory: every manifest table (or each one `options.tables` accepts)
+ * becomes `<schema>.<name>`.
  *
  * @param engine target engine
  * @param dir the directory
+ * @param options which tables
  * @returns what was loaded
  * @throws {UsageError} when `dir` is not an ingest directory
  * @throws {TraceError} on a bad manifest, a missing/damaged file or a row count mismatch
@@ -292,13 +308,22 @@ async function loadTableFile(
  * console.log(await e.queryCSV("SELECT count(*) FROM tlb.tlb_flush"));
  * ```
  */
-export async function loadDataset(engine: Engine, dir: string): Promise<LoadedDataset> {
+export async function loadDataset(
+  engine: Engine,
+  dir: string,
+  options: LoadOptions = {},
+): Promise<LoadedDataset> {
   const manifest = await readManifest(dir);
   const tables: LoadedTable[] = [];
+  const skipped: string[] = [];
   for (const t of manifest.tables) {
+    if (options.tables && !options.tables(t.schema, t.name)) {
+      skipped.push(`${t.schema}.${t.name}`);
+      continue;
+    }
     tables.push(await loadTableFile(engine, dir, t, t.schema, t.name));
   }
-  return { name: baseName(dir), dir, manifest, tables };
+  return { name: baseName(dir), dir, manifest, tables, skipped };
 }
 
 /**
@@ -306,18 +331,24 @@ export async function loadDataset(engine: Engine, dir: string): Promise<LoadedDa
  *
  * @param engine target engine
  * @param streams map from `<schema>.<table>` to its IPC streams
- * @returns when all are loaded
+ * @param options which tables
+ * @returns the keys loaded, in map order
  * @throws {UsageError} on a key that is not `<schema>.<table>`
  */
 export async function loadStreams(
   engine: Engine,
   streams: ReadonlyMap<string, readonly Uint8Array[]>,
-): Promise<void> {
+  options: LoadOptions = {},
+): Promise<string[]> {
+  const loaded: string[] = [];
   for (const [key, list] of streams) {
     const m = /^([A-Za-z_][A-Za-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_]*)$/.exec(key);
     if (!m) throw new UsageError(`bad table key ${JSON.stringify(key)} (want schema.table)`);
+    if (options.tables && !options.tables(m[1]!, m[2]!)) continue;
     await engine.registerIPC(m[1]!, m[2]!, list);
+    loaded.push(key);
   }
+  return loaded;
 }
 
 /** A dataset of a fleet: a directory, optionally with an explicit name. */
@@ -342,8 +373,12 @@ async function columnsOf(
  * Loads several ingest directories into the same tables, each row tagged with a leading
  * `dataset` column, and records them in `main.datasets`.
  *
+ * Called again on the same engine with other tables (e.g. the ones a first call's filter left
+ * out), it adds them; a dataset already listed in `main.datasets` is not listed twice.
+ *
  * @param engine target engine
  * @param entries directories (named after their base name) or `{name, dir}` pairs
+ * @param options which tables
  * @returns the loaded datasets, in order
  * @throws {UsageError} on duplicate dataset names or an empty list
  * @throws {TraceError} as {@linkcode loadDataset}
@@ -351,6 +386,7 @@ async function columnsOf(
 export async function loadFleet(
   engine: Engine,
   entries: readonly FleetEntry[],
+  options: LoadOptions = {},
 ): Promise<LoadedDataset[]> {
   if (entries.length === 0) throw new UsageError("no dataset to load");
   const named = entries.map((e) => typeof e === "string" ? { name: baseName(e), dir: e } : e);
@@ -368,7 +404,12 @@ export async function loadFleet(
   for (const { name, dir } of named) {
     const manifest = await readManifest(dir);
     const tables: LoadedTable[] = [];
+    const skipped: string[] = [];
     for (const t of manifest.tables) {
+      if (options.tables && !options.tables(t.schema, t.name)) {
+        skipped.push(`${t.schema}.${t.name}`);
+        continue;
+      }
       const stage = `${t.schema}__${t.name}`;
       await engine.exec(`DROP TABLE IF EXISTS ${STAGE_SCHEMA}.${quoteIdent(stage)}`);
       tables.push(await loadTableFile(engine, dir, t, STAGE_SCHEMA, stage));
@@ -389,11 +430,11 @@ export async function loadFleet(
       await engine.exec(`DROP TABLE ${src}`);
     }
     await engine.exec(
-      `INSERT INTO main.datasets VALUES (${quoteLiteral(name)}, ${quoteLiteral(dir)}, ${
+      `INSERT INTO main.datasets SELECT ${quoteLiteral(name)}, ${quoteLiteral(dir)}, ${
         quoteLiteral(manifest.source)
-      })`,
+      } WHERE NOT EXISTS (SELECT 1 FROM main.datasets WHERE dataset = ${quoteLiteral(name)})`,
     );
-    out.push({ name, dir, manifest, tables });
+    out.push({ name, dir, manifest, tables, skipped });
   }
   await engine.exec(`DROP SCHEMA IF EXISTS ${STAGE_SCHEMA}`);
   return out;

@@ -16,6 +16,7 @@ import { fileURLToPath } from "node:url";
 import * as duckdb from "@duckdb/duckdb-wasm/blocking";
 import {
   type DataType,
+  makeVector,
   RecordBatchReader,
   tableFromIPC,
   tableToIPC,
@@ -164,9 +165,49 @@ function valueToJs(v: unknown, type: DataType): unknown {
   }
 }
 
+/** Whether {@linkcode valueToJs} returns a type's Arrow values unchanged. */
+function passThrough(type: DataType): boolean {
+  switch (type.typeId) {
+    case Type.Decimal:
+    case Type.List:
+    case Type.LargeList:
+    case Type.FixedSizeList:
+    case Type.Struct:
+    case Type.Map:
+    case Type.Date:
+    case Type.Timestamp:
+      return false;
+    default:
+      return true;
+  }
+}
+
+/** Whether a chunk's `values` typed array holds its values one per row (ints, floats). */
+function flatNumbers(type: DataType): boolean {
+  if (type.typeId === Type.Int) return true;
+  return type.typeId === Type.Float && (type as unknown as { precision: number }).precision !== 0;
+}
+
+/**
+ * Converts a column to JS values. Walks chunk by chunk (`Vector.get` on a many-chunk vector
+ * searches the chunks on every call); numbers without nulls are copied from the typed array.
+ */
 function vectorToJs(vec: Vector): unknown[] {
   const out = new Array<unknown>(vec.length);
-  for (let i = 0; i < vec.length; i++) out[i] = valueToJs(vec.get(i), vec.type);
+  const type = vec.type;
+  const pass = passThrough(type);
+  const flat = pass && flatNumbers(type);
+  let i = 0;
+  for (const chunk of vec.data) {
+    const values = chunk.values as unknown as ArrayLike<unknown> | undefined;
+    if (flat && chunk.nullCount === 0 && values && values.length >= chunk.length) {
+      for (let j = 0; j < chunk.length; j++) out[i++] = values[j];
+      continue;
+    }
+    const one = makeVector(chunk);
+    if (pass) { for (let j = 0; j < chunk.length; j++) out[i++] = one.get(j) ?? null; }
+    else for (let j = 0; j < chunk.length; j++) out[i++] = valueToJs(one.get(j), type);
+  }
   return out;
 }
 
@@ -323,8 +364,14 @@ class DuckDBWasmEngine implements Engine {
     const t = tableFromIPC(this.#run(sql));
     const fields = t.schema.fields;
     const cols = fields.map((_, i) => vectorToJs(t.getChildAt(i)!));
-    const rows: unknown[][] = new Array(t.numRows);
-    for (let r = 0; r < t.numRows; r++) rows[r] = cols.map((c) => c[r]);
+    // Table.numRows sums the batches on every read: read it once.
+    const n = t.numRows;
+    const rows: unknown[][] = new Array(n);
+    for (let r = 0; r < n; r++) {
+      const row = new Array<unknown>(cols.length);
+      for (let c = 0; c < cols.length; c++) row[c] = cols[c]![r];
+      rows[r] = row;
+    }
     return { columns: fields.map((f) => f.name), rows };
   }
 

@@ -228,3 +228,32 @@ Deno.test("resultToJSON renders nested values and odd keys", () => {
     '[\n\t{"a\\"b":1,"l":[{"x":null,"y":2.5}]},\n\t{"a\\"b":null,"l":[1,null]}\n]\n',
   );
 });
+
+Deno.test("query converts a many-batch result with nulls column by column", async () => {
+  const e = await openDuckDBWasm();
+  try {
+    const r = await e.query(
+      `SELECT i::BIGINT AS a, (i / 2)::DOUBLE AS b, i::UINTEGER AS u, 'x' || (i % 7) AS s,
+              CASE WHEN i % 5 = 0 THEN NULL ELSE i::INTEGER END AS n,
+              CASE WHEN i % 3 = 0 THEN NULL ELSE 'y' || i END AS ns, i % 2 = 0 AS f,
+              CASE WHEN i % 4 = 0 THEN NULL ELSE [i, i + 1] END AS l
+       FROM range(10000) t(i) ORDER BY i`,
+    );
+    assert.deepEqual(r.columns, ["a", "b", "u", "s", "n", "ns", "f", "l"]);
+    assert.equal(r.rows.length, 10000);
+    for (const i of [0, 1, 2047, 2048, 3333, 9999]) {
+      assert.deepEqual(r.rows[i], [
+        BigInt(i),
+        i / 2,
+        i,
+        `x${i % 7}`,
+        i % 5 === 0 ? null : i,
+        i % 3 === 0 ? null : `y${i}`,
+        i % 2 === 0,
+        i % 4 === 0 ? null : [BigInt(i), BigInt(i + 1)],
+      ], `row ${i}`);
+    }
+  } finally {
+    await e.close();
+  }
+});

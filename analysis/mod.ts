@@ -22,8 +22,18 @@ export type {
   FleetEntry,
   LoadedDataset,
   LoadedTable,
+  LoadOptions,
   ManifestTableEntry,
+  TableFilter,
 } from "./dataset.ts";
+export {
+  needsTable,
+  sqlTableNeeds,
+  statementCount,
+  tableFilterForSQL,
+  tokenizeSQL,
+} from "./sql_tables.ts";
+export type { SQLToken, SQLTokenKind, TableNeeds } from "./sql_tables.ts";
 export {
   IPCStreamSplitter,
   ipcStreamStats,
