@@ -97,5 +97,13 @@ export {
   savedQuery,
   savedQuerySQL,
   standardReport,
+  tableFilterForSQL,
 } from "./analysis/mod.ts";
-export type { Engine, QueryResult, ReportInput, SavedQuery } from "./analysis/mod.ts";
+export type {
+  Engine,
+  LoadOptions,
+  QueryResult,
+  ReportInput,
+  SavedQuery,
+  TableFilter,
+} from "./analysis/mod.ts";
