@@ -113,6 +113,8 @@ export function errorFromWire(w: WireError): Error {
 
 /** Ingest thread -> worker. */
 export type ToWorker =
+  /** First message: a shared counter the worker increments after each `batch` or `bytes`. */
+  | { t: "init"; done: Int32Array }
   | {
     t: "batch";
     /** The table (`schema.table`): one open file each. */

@@ -1,7 +1,8 @@
 /**
  * Worker that encodes finished raw-table batches as Arrow IPC streams and appends them to their
  * `.arrows` files, so the ingest thread only decodes. Messages are {@linkcode ToWorker}; every
- * batch is acknowledged with `done` (the ingest thread's back-pressure counts them), the first
+ * batch is acknowledged on the shared counter of `init` (the ingest thread reads it to recycle
+ * memory and for back-pressure) and with `done` (which wakes it when it waits), the first
  * failure with `error` (later batches are dropped, still acknowledged), `end` with `ended` once
  * every file is closed. A batch's columns view shared memory that carries a later batch once its
  * `done` is received.
@@ -16,6 +17,8 @@ import { errorToWire, type FromWorker, schemaFromDesc, type ToWorker } from "./b
 const files = new Map<string, Deno.FsFile>();
 const schemas = new Map<string, Schema>();
 let failed = false;
+/** Messages finished, shared with the ingest thread (it recycles their memory). */
+let done: Int32Array | null = null;
 
 function post(m: FromWorker): void {
   self.postMessage(m);
@@ -50,6 +53,10 @@ function closeAll(): void {
 
 self.onmessage = (ev: MessageEvent<ToWorker>) => {
   const m = ev.data;
+  if (m.t === "init") {
+    done = m.done;
+    return;
+  }
   if (m.t === "end") {
     closeAll();
     post({ t: "ended" });
@@ -76,5 +83,6 @@ self.onmessage = (ev: MessageEvent<ToWorker>) => {
       post({ t: "error", error: errorToWire(e) });
     }
   }
+  if (done) Atomics.add(done, 0, 1);
   post({ t: "done", bytes });
 };

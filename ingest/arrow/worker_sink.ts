@@ -53,6 +53,10 @@ export class WorkerIpcSink implements IpcSink {
   readonly #schemas = new WeakSet<object>();
   /** The shared buffer of each batch posted and not yet acknowledged (null: none), as `#sizes`. */
   readonly #bufs: (SharedArrayBuffer | null)[] = [];
+  /** Messages the worker has finished, counted by the worker (`Atomics`). */
+  readonly #done = new Int32Array(new SharedArrayBuffer(4));
+  /** Messages taken in by `#sync`. */
+  #acked = 0;
   /** Shared buffers the worker is done with, to carry later batches. */
   readonly #pool: SharedArrayBuffer[] = [];
 
@@ -71,6 +75,7 @@ export class WorkerIpcSink implements IpcSink {
     this.#worker = new Worker(opts.workerUrl ?? new URL("./ipc_write_worker.ts", import.meta.url), {
       type: "module",
     });
+    this.#worker.postMessage({ t: "init", done: this.#done } satisfies ToWorker);
     this.#worker.onmessage = (ev: MessageEvent<FromWorker>) => this.#onMessage(ev.data);
     this.#worker.onerror = (ev: ErrorEvent) => {
       ev.preventDefault();
@@ -99,24 +104,14 @@ export class WorkerIpcSink implements IpcSink {
 
   #onMessage(m: FromWorker): void {
     switch (m.t) {
-      case "done": {
-        const buf = this.#bufs[this.#head];
-        this.#bufs[this.#head] = null;
-        if (buf && this.#pool.length < this.#maxBatches + 2) this.#pool.push(buf);
-        this.#bytes -= this.#sizes[this.#head] ?? 0;
-        this.#head++;
-        if (this.#head > 1024 && this.#head * 2 > this.#sizes.length) {
-          this.#sizes.splice(0, this.#head);
-          this.#bufs.splice(0, this.#head);
-          this.#head = 0;
-        }
+      case "done":
+        this.#sync();
         if (!this.#behind()) {
           const w = this.#waiters;
           this.#waiters = [];
           for (const x of w) x.resolve();
         }
         return;
-      }
       case "error":
         this.#fail(errorFromWire(m.error));
         return;
@@ -141,6 +136,28 @@ export class WorkerIpcSink implements IpcSink {
       const end = this.#end;
       this.#end = null;
       end.reject(this.#failure);
+    }
+  }
+
+  /**
+   * Takes in the batches the worker has finished (its shared counter, read without waiting for
+   * its `done` messages, which arrive only when this thread yields): their memory goes back to the
+   * pool and stops counting as in flight.
+   */
+  #sync(): void {
+    const done = Atomics.load(this.#done, 0);
+    while (this.#acked < done) {
+      const buf = this.#bufs[this.#head];
+      this.#bufs[this.#head] = null;
+      if (buf && this.#pool.length < this.#maxBatches + 2) this.#pool.push(buf);
+      this.#bytes -= this.#sizes[this.#head] ?? 0;
+      this.#head++;
+      this.#acked++;
+    }
+    if (this.#head > 1024 && this.#head * 2 > this.#sizes.length) {
+      this.#sizes.splice(0, this.#head);
+      this.#bufs.splice(0, this.#head);
+      this.#head = 0;
     }
   }
 
@@ -190,6 +207,7 @@ export class WorkerIpcSink implements IpcSink {
 
   /** A buffer of at least `size` bytes: the smallest big enough in the pool, or a new one. */
   #buffer(size: number): SharedArrayBuffer {
+    this.#sync();
     const pool = this.#pool;
     let best = -1;
     for (let i = 0; i < pool.length; i++) {
@@ -209,6 +227,7 @@ export class WorkerIpcSink implements IpcSink {
 
   backpressure(): Promise<void> | null {
     if (this.#failure) return Promise.reject(this.#failure);
+    this.#sync();
     if (!this.#behind()) return null;
     return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
   }
