@@ -6,7 +6,7 @@
 import { UsageError } from "../core/errors.ts";
 import { ingestToDir } from "../ingest/ingest.ts";
 import { checkOutDir, checkTraceFile, parse, Progress } from "./common.ts";
-import { parseFormats, writeTableCopies } from "./table_copies.ts";
+import { parseFormats } from "./table_formats.ts";
 
 /** Help text. */
 export const INGEST_HELP = `Usage: deno task ingest <trace> --out DIR [options]
@@ -71,11 +71,15 @@ export async function ingestCommand(args: string[]): Promise<number> {
     ...(batchRows !== undefined ? { batchRows } : {}),
     onProgress: (n) => prog.count("reading", n),
   });
-  await writeTableCopies(
-    out,
-    formats,
-    (_t, i, n) => prog.count(`writing ${formats.join(", ")}`, i, n, "tables"),
-  );
+  if (formats.length > 0) {
+    // DuckDB and parquet-wasm are loaded only when copies are asked for
+    const { writeTableCopies } = await import("./table_copies.ts");
+    await writeTableCopies(
+      out,
+      formats,
+      (_t, i, n) => prog.count(`writing ${formats.join(", ")}`, i, n, "tables"),
+    );
+  }
   prog.done();
   const secs = (performance.now() - t0) / 1000;
   const events = Number(m.info.events ?? 0);

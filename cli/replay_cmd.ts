@@ -9,7 +9,7 @@ import type { PolicySummary } from "../core/replay/mod.ts";
 import { parse, Progress } from "./common.ts";
 import { replayTrace, type ReplayTraceResult } from "./pipeline.ts";
 import { writeReport } from "./report_cmd.ts";
-import { parseFormats, writeTableCopies } from "./table_copies.ts";
+import { parseFormats } from "./table_formats.ts";
 
 /** Help text. */
 export const REPLAY_HELP = `Usage: deno task replay <trace> [options]
@@ -218,11 +218,15 @@ export async function replayCommand(args: string[]): Promise<number> {
       title: `iommu-replay: ${p.positionals[0]}`,
       notes: r.canonical.statements,
     });
-    await writeTableCopies(
-      r.outDir,
-      formats,
-      (_t, i, n) => prog.count(`writing ${formats.join(", ")}`, i, n, "tables"),
-    );
+    if (formats.length > 0) {
+      // DuckDB and parquet-wasm are loaded only when copies are asked for
+      const { writeTableCopies } = await import("./table_copies.ts");
+      await writeTableCopies(
+        r.outDir,
+        formats,
+        (_t, i, n) => prog.count(`writing ${formats.join(", ")}`, i, n, "tables"),
+      );
+    }
   }
   prog.done();
   if (p.values.json) {

@@ -7,56 +7,15 @@
  * manifest records each copy on its table entry (`"parquet": "tlb/tlb_flush.parquet"`,
  * `"csv": ...`).
  *
+ * The `--format` option itself is parsed by `table_formats.ts`, which does not load DuckDB.
+ *
  * @module
  */
 import { readManifest } from "../analysis/dataset.ts";
 import { openDuckDBWasm } from "../analysis/duckdb_wasm.ts";
 import { quoteIdent } from "../analysis/engine.ts";
 import { readIPCStreams } from "../analysis/ipc_streams.ts";
-import { UsageError } from "../core/errors.ts";
-
-/** A format a table can be copied to, besides Arrow IPC. */
-export type CopyFormat = "parquet" | "csv";
-
-/** Every value `--format` accepts. */
-export const TABLE_FORMATS = ["arrow", "parquet", "csv"] as const;
-
-/**
- * Parses a `--format` value: a comma list of `arrow`, `parquet`, `csv`. Arrow is always written;
- * the result lists the copies to make besides it.
- *
- * @param value the option's value (undefined: Arrow only)
- * @returns the copy formats, in the order given, without repeats
- * @throws {UsageError} on an unknown or empty format list
- * @example
- * ```ts
- * import { parseFormats } from "./table_copies.ts";
- * console.assert(parseFormats("arrow,csv,parquet,csv").join() === "csv,parquet");
- * ```
- */
-export function parseFormats(value: string | undefined): CopyFormat[] {
-  if (value === undefined) return [];
-  const out: CopyFormat[] = [];
-  const names = value.split(",").map((s) => s.trim().toLowerCase()).filter((s) => s !== "");
-  if (names.length === 0) {
-    throw new UsageError(`--format needs one or more of ${TABLE_FORMATS.join(", ")}`);
-  }
-  for (const f of names) {
-    if (f === "arrow") continue;
-    if (f !== "parquet" && f !== "csv") {
-      throw new UsageError(
-        `--format: unknown format ${JSON.stringify(f)} (known: ${TABLE_FORMATS.join(", ")})`,
-      );
-    }
-    if (!out.includes(f)) out.push(f);
-  }
-  return out;
-}
-
-/** The copy's path beside an `.arrows` file (relative to the directory). */
-export function copyPath(arrowsFile: string, format: CopyFormat): string {
-  return `${arrowsFile.replace(/\.arrows$/, "")}.${format}`;
-}
+import { type CopyFormat, copyPath } from "./table_formats.ts";
 
 /**
  * Writes a copy of every table of an output directory in each format and records the copies in

@@ -10,7 +10,7 @@ import { openDuckDBWasm } from "../analysis/duckdb_wasm.ts";
 import { quoteIdent } from "../analysis/engine.ts";
 import { parquetToIPC } from "../analysis/parquet.ts";
 import { UsageError } from "../core/errors.ts";
-import { parseFormats } from "../cli/table_copies.ts";
+import { parseFormats } from "../cli/table_formats.ts";
 
 const MAIN = new URL("../cli/main.ts", import.meta.url).pathname;
 const TRACE = new URL("../examples/sva_two_iommus.dat", import.meta.url).pathname;
