@@ -216,7 +216,10 @@ export async function replayCommand(args: string[]): Promise<number> {
     await writeReport(r.outDir, `${r.outDir}/report.html`, {
       svgDir: `${r.outDir}/charts`,
       title: `iommu-replay: ${p.positionals[0]}`,
-      notes: r.canonical.statements,
+      notes: [
+        ...r.canonical.statements,
+        ...r.result.not_applicable.map((n) => `not applicable: ${n.name}: ${n.reason}`),
+      ],
     });
     if (formats.length > 0) {
       // DuckDB and parquet-wasm are loaded only when copies are asked for
