@@ -26,29 +26,60 @@
 
 // Pipeline (what the commands run).
 export { kernelFromUname, replayTrace } from "./cli/pipeline.ts";
-export type { ReplayTraceOptions, ReplayTraceResult } from "./cli/pipeline.ts";
+export type { CanonicalCounts, ReplayTraceOptions, ReplayTraceResult } from "./cli/pipeline.ts";
 export { openDataset } from "./cli/dataset.ts";
-export type { OpenDataset } from "./cli/dataset.ts";
+export type { OpenDataset, OpenDatasetOptions } from "./cli/dataset.ts";
 export { writeReport } from "./cli/report_cmd.ts";
 export { summaryText } from "./cli/replay_cmd.ts";
 
 // Ingest.
 export { ingestToDir, ingestToMemory, registerIngester } from "./ingest/ingest.ts";
-export type { IngestOptions, Manifest, ManifestTable, MemoryIngest } from "./ingest/ingest.ts";
+export type {
+  IngestOptions,
+  Manifest,
+  ManifestTable,
+  MemoryIngest,
+  SourceIngester,
+} from "./ingest/ingest.ts";
+export type { WorkerSinkOptions } from "./ingest/arrow/worker_sink.ts";
+export { RawTables, TableBuilder } from "./ingest/arrow/raw_tables.ts";
+export { IntColumn, StringColumn, TsColumn } from "./ingest/arrow/columns.ts";
+export type { ColumnBuilder, ColumnParts, IntArray } from "./ingest/arrow/columns.ts";
+export type {
+  BatchParts,
+  ColumnInfo,
+  CommonColumns,
+  EventTable,
+  IpcSink,
+  RecordPlan,
+} from "./ingest/arrow/raw_tables.ts";
 export { sniffFormat } from "./ingest/sniff.ts";
 export type { TraceFormat } from "./ingest/sniff.ts";
 export { memorySource, openFileSource } from "./ingest/file_source.ts";
 export type { FileSource } from "./ingest/file_source.ts";
 export { openTraceDat } from "./ingest/tracedat/tracedat_file.ts";
-export type { TraceDat } from "./ingest/tracedat/tracedat_file.ts";
+export type { BufferWithData, TraceDat } from "./ingest/tracedat/tracedat_file.ts";
+export type { HeaderInfo } from "./ingest/tracedat/metadata.ts";
+export type { BufferDesc, CpuData, TimeShiftCpu, TraceOptions } from "./ingest/tracedat/options.ts";
+export type { TimestampCorrector } from "./ingest/tracedat/timestamps.ts";
 export { readRecords } from "./ingest/tracedat/events.ts";
-export type { ReadStats, RecordCursor, RecordReader } from "./ingest/tracedat/events.ts";
+export type {
+  ReadOptions,
+  ReadStats,
+  RecordCursor,
+  RecordReader,
+} from "./ingest/tracedat/events.ts";
 export { traceDatEvents } from "./ingest/tracedat/tracedat_events.ts";
+export type { EventOptions } from "./ingest/tracedat/tracedat_events.ts";
 export { readEventsInOrder } from "./ingest/arrow/read_events.ts";
+export type { ReadableTable, TableSource } from "./ingest/arrow/read_events.ts";
 export { parseFormatFile, parseHeaderPage } from "./ingest/format/format_file.ts";
 export { compileDecoder } from "./ingest/format/field_decoder.ts";
-export type { EventFormat, FieldFormat, HeaderPage } from "./ingest/format/types.ts";
+export type { EventDecoder, FieldGetter } from "./ingest/format/field_decoder.ts";
+export type { EventFormat, FieldFormat, FieldKind, HeaderPage } from "./ingest/format/types.ts";
 export { knownFormats } from "./ingest/known_formats/known_formats.ts";
+export type { KnownFormat, KnownFormatsOptions } from "./ingest/known_formats/known_formats.ts";
+export type { Abi } from "./ingest/known_formats/render_format.ts";
 
 // Core: shared types, tables, normalizer, topology, replay.
 export { TraceError, UsageError } from "./core/errors.ts";
@@ -63,6 +94,7 @@ export type {
   DeviceRow,
   FaultRow,
   IommuRow,
+  IommuVendor,
   ObservedCommandRow,
   ReplayedCommandRow,
   RequestRow,
@@ -70,15 +102,38 @@ export type {
 export { EVENTS_TABLE, RAW_EVENT_COMMON_COLUMNS, TRACE_INFO_TABLE } from "./core/trace_info.ts";
 export type { TraceInfoRow } from "./core/trace_info.ts";
 export { arrowSchemaFor, rowsToIPC, SpecBatchWriter } from "./core/arrow.ts";
+export type { IPCSink } from "./core/arrow.ts";
 export { normalize, Normalizer, wantedEventKeys } from "./core/normalize/normalize.ts";
-export type { CanonicalTables, NormalizeOptions } from "./core/normalize/normalize.ts";
+export type {
+  CanonicalTables,
+  NormalizeOptions,
+  StreamedCanonical,
+} from "./core/normalize/normalize.ts";
+export type {
+  CanonicalSink,
+  DeviceRec,
+  MmLike,
+  ObservedRec,
+  RequestRec,
+  StreamResolver,
+} from "./core/normalize/builder.ts";
+export { MmRef } from "./core/normalize/mm_tracker.ts";
+export { PROBE_FORMAT, PROBE_KINDS, PROBE_TYPES } from "./core/probes/mapping.ts";
+export type { ProbeKind, ProbeMapping, ProbeSpec, ProbeType } from "./core/probes/mapping.ts";
 export {
   loadTopology,
   parseTopology,
+  TOPOLOGY_FORMAT,
   topologyToCanonical,
   validateTopology,
 } from "./core/topology.ts";
-export type { Topology } from "./core/topology.ts";
+export type {
+  Topology,
+  TopologyBinding,
+  TopologyDevice,
+  TopologyIommu,
+  TopologyRows,
+} from "./core/topology.ts";
 export * from "./core/replay/mod.ts";
 
 // Analysis.
@@ -89,6 +144,8 @@ export {
   latencyDistributionChart,
   loadDataset,
   loadFleet,
+  MANIFEST_FORMAT,
+  MANIFEST_VERSION,
   openDuckDBWasm,
   overInvalidationHistogram,
   policyComparisonChart,
@@ -100,10 +157,24 @@ export {
   tableFilterForSQL,
 } from "./analysis/mod.ts";
 export type {
+  ChartOptions,
+  DatasetManifest,
+  DuckDBWasmOptions,
   Engine,
+  ExportFormat,
+  FleetEntry,
+  IPCSource,
+  LoadedDataset,
+  LoadedTable,
   LoadOptions,
+  ManifestTableEntry,
+  QueryParam,
   QueryResult,
+  RenderOptions,
+  ReportChart,
   ReportInput,
+  ReportTable,
   SavedQuery,
+  StandardReportOptions,
   TableFilter,
 } from "./analysis/mod.ts";

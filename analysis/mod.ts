@@ -46,6 +46,7 @@ export { SAVED_QUERIES, savedQuery, savedQuerySQL } from "./queries.ts";
 export type { QueryParam, SavedQuery } from "./queries.ts";
 export type { TopLevelSpec } from "vega-lite";
 export { renderSVG } from "./charts/render_svg.ts";
+export type { RenderOptions } from "./charts/render_svg.ts";
 export { chartRows, durationLabel } from "./charts/chart_data.ts";
 export type { ChartRow } from "./charts/chart_data.ts";
 export { policyComparisonChart } from "./charts/policy_comparison.ts";

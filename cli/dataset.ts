@@ -22,6 +22,7 @@ import { ingestToMemory } from "../ingest/ingest.ts";
 
 /** An engine with data loaded. */
 export interface OpenDataset {
+  /** The embedded DuckDB holding the tables. */
   engine: Engine;
   /** What was loaded: directories, or the trace file. */
   sources: string[];
@@ -35,6 +36,7 @@ export interface OpenDataset {
    * @returns false when there were none
    */
   loadRest(): Promise<boolean>;
+  /** Closes the engine and frees what it holds. */
   close(): Promise<void>;
 }
 

@@ -15,6 +15,7 @@ export type IommuVendor = "intel" | "arm-smmuv3" | "amd" | "unknown";
 export interface IommuRow {
   /** Unit name, e.g. `dmar0`, `smmu3.0x...`, `ivhd0`. */
   iommu: string;
+  /** Vendor / architecture: `intel`, `arm-smmuv3`, `amd` or `unknown`. */
   vendor: IommuVendor;
   /** Where this row came from: `trace`, `topology`, `sysfs`. */
   source: string;
@@ -26,6 +27,7 @@ export interface DeviceRow {
   device: string;
   /** PCI requester id (bus<<8|devfn), null if unknown. */
   sid: number | null;
+  /** IOMMU unit the device sits behind, null if unknown. */
   iommu: string | null;
   /** ATS enabled (device TLB present); null if the trace cannot tell. */
   ats: boolean | null;
@@ -33,18 +35,25 @@ export interface DeviceRow {
   pasid: boolean | null;
   /** Invalidation queue depth for ATS (QDEP), null if unknown. */
   qdep: number | null;
+  /** Where this row came from: `trace`, `topology` or `sysfs`. */
   source: string;
 }
 
 /** A binding: an address space (mm) attached through a PASID to a device. */
 export interface BindingRow {
+  /** Row id. */
   binding_id: number;
   /** mm pointer from the trace, or a synthetic id (`pid:<tgid>`) when the trace has none. */
   mm: string | null;
+  /** Process id (tgid) that bound the mm, null if unknown. */
   pid: number | null;
+  /** Process name, null if unknown. */
   comm: string | null;
+  /** PASID the mm is bound through, null if unknown. */
   pasid: number | null;
+  /** Device the mm is bound to (kernel name). */
   device: string;
+  /** IOMMU unit of the device, null if unknown. */
   iommu: string | null;
   /** Domain id (VT-d DID; for SVA usually 1), null if unknown. */
   domain_id: number | null;
@@ -58,11 +67,17 @@ export interface BindingRow {
 
 /** An mm range that needed invalidating (one kernel invalidation = one request). */
 export interface RequestRow {
+  /** Row id. */
   request_id: number;
+  /** Time of the invalidation (ns). */
   ts: bigint;
+  /** CPU that issued it, null if unknown. */
   cpu: number | null;
+  /** mm pointer or synthetic id (`pid:<tgid>`), null if unknown. */
   mm: string | null;
+  /** Process id, null if unknown. */
   pid: number | null;
+  /** PASID, null if unknown (or not an SVA request). */
   pasid: number | null;
   /** First byte (inclusive). */
   start: bigint;
@@ -78,17 +93,25 @@ export interface RequestRow {
 
 /** A decoded hardware invalidation command that the traced kernel really issued. */
 export interface ObservedCommandRow {
+  /** Row id. */
   command_id: number;
+  /** Time of the command (ns). */
   ts: bigint;
+  /** CPU that submitted it, null if unknown. */
   cpu: number | null;
+  /** IOMMU unit it was submitted to, null if unknown. */
   iommu: string | null;
   /** Submission this command belongs to (one wait); inferred or from a probe. */
   submission_id: number;
   /** Kernel's descriptor/command name: `p_iotlb_inv`, `p_dev_tlb_inv`, `iotlb_inv`, `tlbi_nh_va`, ... */
   kind: string;
+  /** Domain id (VT-d DID, SMMUv3 ASID or VMID, AMD domain id), null if the command has none. */
   domain_id: number | null;
+  /** PASID, null if the command has none. */
   pasid: number | null;
+  /** PCI requester (source) id, null if the command has none. */
   sid: number | null;
+  /** Device targeted (device-TLB commands), null if none or unknown. */
   device: string | null;
   /** First byte covered (inclusive), null for global/domain-wide commands. */
   addr: bigint | null;
@@ -108,24 +131,39 @@ export interface ObservedCommandRow {
 
 /** A DMA/IOMMU fault or page request. */
 export interface FaultRow {
+  /** Time of the fault or page request (ns). */
   ts: bigint;
+  /** IOMMU unit that reported it, null if unknown. */
   iommu: string | null;
+  /** Faulting device, null if unknown. */
   device: string | null;
+  /** PASID of the request, null if none or unknown. */
   pasid: number | null;
+  /** Faulting address, null if unknown. */
   addr: bigint | null;
+  /** Fault kind: `read`/`write` (`io_page_fault`) or `page_request_<rwx>` (`prq_report`). */
   kind: string;
+  /** Tracepoint it came from: `io_page_fault` or `prq_report`. */
   source: string;
 }
 
 /** A command a policy would issue for a request. */
 export interface ReplayedCommandRow {
+  /** Policy name. */
   policy: string;
+  /** Request (`requests.request_id`) the command serves. */
   request_id: number;
+  /** Submission number within the policy (commands closed by one wait share it). */
   submission: number;
+  /** IOMMU unit the command goes to (`unknown` when the binding's unit is unknown). */
   iommu: string;
+  /** Device targeted (device-TLB commands), null for IOMMU-wide commands. */
   device: string | null;
+  /** Command kind as the policy names it (the kernel's descriptor/command name). */
   kind: string;
+  /** First byte covered, null for a whole-address-space (full) flush. */
   addr: bigint | null;
+  /** Bytes covered, null for a whole-address-space (full) flush. */
   size: bigint | null;
 }
 
@@ -133,12 +171,19 @@ export interface ReplayedCommandRow {
 export interface AnomalyRow {
   /** `uncovered_range`, `unbound_pasid_invalidation`, `pasid_reused_early`, `bound_after_exit`, `child_uses_parent_pasid`. */
   kind: string;
+  /** Time of the request or event that triggered the check (ns). */
   ts: bigint;
+  /** Policy, when policy-specific; null for trace-level checks. */
   policy: string | null;
+  /** Request (`requests.request_id`) involved, null if none. */
   request_id: number | null;
+  /** Device involved, null if none. */
   device: string | null;
+  /** PASID involved, null if none. */
   pasid: number | null;
+  /** mm involved, null if none. */
   mm: string | null;
+  /** What is wrong, in words. */
   detail: string;
 }
 

@@ -78,6 +78,8 @@ export class TraceError extends Error {
   readonly reason: string;
 
   /**
+   * Makes an error whose message is `<file>: <section> at byte <offset>: <reason>`.
+   *
    * @param code the kind of problem
    * @param reason what is wrong, in a short phrase
    * @param location file, section and byte offset
@@ -95,7 +97,11 @@ export class TraceError extends Error {
 
 /** A user-facing problem that is not about a file's bytes (bad flag, bad config value). */
 export class UsageError extends Error {
-  /** @param message one line, shown as is (control characters escaped) */
+  /**
+   * Makes an error whose message is shown to the user as is.
+   *
+   * @param message one line, shown as is (control characters escaped)
+   */
   constructor(message: string) {
     super(escapeControl(message));
     this.name = "UsageError";

@@ -7,28 +7,51 @@ import { defineTable, type TableSpec } from "./schema.ts";
 
 /** One row describing an ingested trace. */
 export interface TraceInfoRow {
+  /** Input file path. */
   source: string;
+  /** Detected format: `tracedat`, `ftrace_text`, `tracecmd_report`, `perf_data` or `perf_script`. */
   format: string;
+  /** File format version (trace.dat `6`/`7`, perf `2` or `2-pipe`, ...). */
   version: string;
+  /** Trace clock (`local`, `x86-tsc`, `counter`, ...), null if the file does not say. */
   clock: string | null;
+  /** False when `ts` holds raw counts of a non-ns clock instead of nanoseconds. */
   clock_is_ns: boolean;
+  /** uname of the traced machine, null if the file does not record it. */
   kernel: string | null;
+  /** trace-cmd / perf version that wrote the file, null if unknown. */
   tracer_version: string | null;
+  /** CPU count. */
   cpus: number;
+  /** Ring-buffer page size in bytes, null if the format has none (text, perf without tracing data). */
   page_size: number | null;
+  /** Kernel `sizeof(long)` in bytes, null if unknown. */
   long_size: number | null;
+  /** Byte order of the file: `little` or `big`. */
   endian: string;
+  /** Compression of the file: `none`, `zstd` or `zlib`. */
   compression: string;
+  /** Options present in the file, comma separated. */
   options: string;
+  /** Buffer instances, comma separated (the top-level buffer is `''`). */
   buffers: string;
+  /** Events read. */
   events: bigint;
+  /** Event types with at least one event. */
   event_types: number;
+  /** Events the kernel reported lost (sum of the stored counts). */
   lost_events: bigint;
+  /** Ring-buffer pages flagged as having lost events without a count. */
   lost_pages_unknown_count: number;
+  /** Malformed pages (the page walk stopped early). */
   damaged_pages: number;
+  /** Bytes of a damaged or truncated tail that were not read. */
   lost_bytes: bigint;
+  /** Records with an event id that has no format. */
   unknown_events: bigint;
+  /** Text lines that matched nothing (text formats; 0 for binary ones). */
   unparsed_lines: bigint;
+  /** Warnings raised while reading. */
   warnings: number;
 }
 

@@ -45,26 +45,37 @@ export function registerIngester(format: TraceFormat, fn: SourceIngester): void 
 
 /** One table in a manifest. */
 export interface ManifestTable {
+  /** DuckDB schema: the trace system (`tlb`, `intel_iommu`, ...) or `main`. */
   schema: string;
+  /** Table name: the event name, or `events` / `trace_info`. */
   name: string;
   /** File relative to the output directory (absent for in-memory results). */
   file?: string;
+  /** Rows written. */
   rows: number;
+  /** How each column was made (absent for `main.trace_info`). */
   columns?: ColumnInfo[];
 }
 
 /** The ingest output's manifest (`manifest.json`). */
 export interface Manifest {
+  /** Always `iommu-replay-ingest`. */
   format: "iommu-replay-ingest";
+  /** Manifest format version (1). */
   version: 1;
+  /** Path of the input trace. */
   source: string;
+  /** Every table written (tables of event types with no events are left out). */
   tables: ManifestTable[];
+  /** The `main.trace_info` row as JSON (bigint counts as numbers). */
   info: Record<string, unknown>;
+  /** Warnings raised while reading. */
   warnings: TraceWarning[];
 }
 
 /** Ingest result kept in memory: IPC streams per table. */
 export interface MemoryIngest {
+  /** The manifest, as {@linkcode ingestToDir} would write it (no `file` entries). */
   manifest: Manifest;
   /** `schema.table` -> IPC streams (one per batch). */
   streams: Map<string, Uint8Array[]>;
@@ -72,7 +83,9 @@ export interface MemoryIngest {
 
 /** Options of the ingest functions. */
 export interface IngestOptions {
+  /** Rows per Arrow batch (default 65536). */
   batchRows?: number;
+  /** Called with the number of events read so far, from time to time while reading. */
   onProgress?: (events: number) => void;
   /**
    * {@linkcode ingestToDir}'s Arrow writer: `worker` true/false forces encoding and writing in a

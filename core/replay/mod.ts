@@ -14,7 +14,7 @@ export type { ReplayAsyncInput, ReplayInput } from "./run.ts";
 export { DMA_SOURCES, ReplayEngine } from "./engine.ts";
 export type { ReplayOptions, ReplaySetup } from "./engine.ts";
 export { countToJson, resultToJSON } from "./result.ts";
-export type { Json, PolicySummary, ReplayResult } from "./result.ts";
+export type { Json, NotApplicablePolicy, PolicySummary, ReplayResult } from "./result.ts";
 export { hypotheticalBindings, requestsFromMmTrace, whatIf } from "./whatif.ts";
 export type { BindWish, MmRangeEvent, MmRequestOptions, WhatIfInput } from "./whatif.ts";
 export { BindingState, UNKNOWN_IOMMU } from "./state.ts";
@@ -24,6 +24,7 @@ export type {
   CommandSink,
   PolicyFactory,
   PolicyOptions,
+  PolicyScope,
   ReplayPolicy,
   RequestInfo,
 } from "./policy.ts";

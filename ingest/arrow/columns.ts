@@ -103,7 +103,9 @@ export class Validity {
 
 /** One column under construction. */
 export interface ColumnBuilder {
+  /** Column name. */
   readonly name: string;
+  /** Arrow type of the column. */
   readonly type: DataType;
   /** Rows appended since the last `finish`. */
   readonly length: number;
@@ -126,8 +128,11 @@ export interface ColumnBuilder {
  * worker and turned into Arrow `Data` there by {@linkcode dataFromParts}.
  */
 export interface ColumnParts {
+  /** Rows in the batch. */
   length: number;
+  /** Null rows in the batch. */
   nullCount: number;
+  /** Validity bitmap (bit set = valid), null when no row is null. */
   nullBitmap: Uint8Array | null;
   /** Values (integer columns) or dictionary indices (string columns). */
   values: IntArray | null;
@@ -241,6 +246,7 @@ function noParts(length: number): ColumnParts {
  * column shares one shape (monomorphic hot paths); little-endian records are copied byte for byte.
  */
 export class IntColumn implements ColumnBuilder {
+  /** Arrow integer type of the column (from `size` and `signed`). */
   readonly type: DataType;
   private ctor: IntCtor;
   /** Value bytes (rows `[0, n)` are set). Written directly by `RawTables` on its hot path. */
@@ -258,6 +264,8 @@ export class IntColumn implements ColumnBuilder {
   readonly copy: boolean;
 
   /**
+   * Makes an empty integer column.
+   *
    * @param name column name
    * @param size byte size (1, 2, 4, 8)
    * @param signed signedness
@@ -294,6 +302,7 @@ export class IntColumn implements ColumnBuilder {
     this.valid.grow(this.cap);
   }
 
+  /** Writes `x` as row `i`, little endian, truncated to the column's size. */
   private put(i: number, x: number | bigint): void {
     const dv = this.dv;
     const o = i * this.size;
@@ -409,16 +418,23 @@ export class IntColumn implements ColumnBuilder {
 
 /** Timestamp column (Int64) with an allocation-free fast path for `add + rel`. */
 export class TsColumn implements ColumnBuilder {
+  /** Arrow type of the column: Int64. */
   readonly type: Int64 = new Int64();
   private arr = new BigInt64Array(INITIAL_ROWS);
   private words = new Int32Array(this.arr.buffer);
   private n = 0;
+  /**
+   * Makes an empty timestamp column.
+   *
+   * @param name column name
+   */
   constructor(readonly name: string) {}
 
   get length(): number {
     return this.n;
   }
 
+  /** Doubles the room when full. */
   private ensure(): void {
     if (this.n < this.arr.length) return;
     const na = new BigInt64Array(this.arr.length * 2);
@@ -479,6 +495,7 @@ export class TsColumn implements ColumnBuilder {
 
 /** Dictionary-encoded string column (Dictionary<Utf8, Int32>); the dictionary resets per batch. */
 export class StringColumn implements ColumnBuilder {
+  /** Arrow type of the column: dictionary-encoded Utf8 with Int32 indices. */
   readonly type: Dictionary<Utf8, Int32> = new Dictionary(new Utf8(), new Int32());
   private idx = new Int32Array(INITIAL_ROWS);
   private n = 0;
@@ -487,6 +504,8 @@ export class StringColumn implements ColumnBuilder {
   private valid = new Validity();
 
   /**
+   * Makes an empty string column.
+   *
    * @param name column name
    * @param field the format field read by `appendRecord` (null for value-only columns)
    * @param le byte order
@@ -557,6 +576,7 @@ export class StringColumn implements ColumnBuilder {
     return this.keyed.get(key) ?? -1;
   }
 
+  /** Caches the dictionary index `k` of a key for this batch. */
   private setKeyIndex(key: number, k: number): void {
     if (key >= 0 && key < 1024) {
       if (this.smallKeyed === null) this.smallKeyed = new Int32Array(1024).fill(-1);

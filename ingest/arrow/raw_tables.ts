@@ -38,6 +38,7 @@ import {
 export interface BatchParts {
   /** The table's Arrow schema (the same object for every batch of a table). */
   schema: Schema;
+  /** Rows in the batch. */
   length: number;
   /** One per schema field. */
   columns: ColumnParts[];
@@ -96,6 +97,7 @@ export function ownColumnName(name: string, taken: Set<string>): string {
 
 /** How a source field became a column (written to the manifest). */
 export interface ColumnInfo {
+  /** Column name in the table. */
   name: string;
   /** Format-file field it came from (null for common columns). */
   field: string | null;
@@ -105,15 +107,24 @@ export interface ColumnInfo {
 
 /** A table being built. */
 export class TableBuilder {
+  /** The `ts` column (always first). */
   readonly ts: TsColumn;
+  /** Every column in schema order: `ts`, the common columns, then the event's own. */
   readonly cols: ColumnBuilder[];
+  /** The event's own columns. */
   readonly own: ColumnBuilder[];
+  /** How each column was made, in schema order (written to the manifest). */
   readonly info: ColumnInfo[];
+  /** The table's Arrow schema (one object for every batch). */
   readonly schemaObj: Schema;
+  /** Rows appended so far. */
   rows = 0;
+  /** Rows flushed to the sink so far. */
   written = 0;
 
   /**
+   * Makes an empty table.
+   *
    * @param schema DuckDB schema (the trace system, or `main`)
    * @param name table name
    * @param common the common columns after `ts`
@@ -178,18 +189,27 @@ function put8(c: IntColumn, x: number): void {
 
 /** Common columns of an event table. */
 export interface CommonColumns {
+  /** `cpu` column (UInt32). */
   cpu: IntColumn;
+  /** `pid` column: common_pid (Int32). */
   pid: IntColumn;
+  /** `comm` column: command name of pid. */
   comm: StringColumn;
+  /** `flags` column: common_flags (UInt8). */
   flags: IntColumn;
+  /** `preempt_count` column: common_preempt_count (UInt8). */
   preempt: IntColumn;
+  /** `buffer` column: buffer instance (`''` = top-level buffer). */
   buffer: StringColumn;
 }
 
 /** An event type's table with typed access to its common columns. */
 export interface EventTable {
+  /** The table's column builders. */
   builder: TableBuilder;
+  /** Its common columns, for typed appends. */
   common: CommonColumns;
+  /** The event's format (binary sources), null for tables built from decoded fields and the index. */
   format: EventFormat | null;
   /** Source field names of the own columns, in order. */
   fieldNames: string[];
@@ -206,13 +226,21 @@ export interface EventTable {
 export interface RecordPlan {
   /** Shortest record holding every planned field (shorter ones take the per-column path). */
   minLen: number;
+  /** 8-byte planned columns. */
   c8: IntColumn[];
+  /** Record offsets of `c8`, same order. */
   o8: number[];
+  /** 4-byte planned columns. */
   c4: IntColumn[];
+  /** Record offsets of `c4`, same order. */
   o4: number[];
+  /** 2-byte planned columns. */
   c2: IntColumn[];
+  /** Record offsets of `c2`, same order. */
   o2: number[];
+  /** 1-byte planned columns. */
   c1: IntColumn[];
+  /** Record offsets of `c1`, same order. */
   o1: number[];
   /** Columns not planned (strings, lists, big-endian records), appended one by one. */
   rest: ColumnBuilder[];
@@ -305,11 +333,14 @@ export class RawTables {
   /** Table ordinal -> system / event name (the index's dictionaries). */
   private readonly sysNames: string[] = [];
   private readonly evNames: string[] = [];
+  /** Rows per record batch (a table is flushed when it reaches this many). */
   readonly batchRows: number;
   private readonly maxTables: number;
   private readonly file: string;
 
   /**
+   * Makes an empty set of tables (with the `main.events` index unless `opts.eventsIndex` is false).
+   *
    * @param sink receives IPC streams
    * @param opts batch size, index
    */
@@ -375,6 +406,7 @@ export class RawTables {
     return t;
   }
 
+  /** Adds a new table; throws `limit_exceeded` past the table limit. */
   private register(t: EventTable): void {
     if (this.tables.length >= this.maxTables) {
       throw new TraceError(
@@ -443,6 +475,7 @@ export class RawTables {
     return t;
   }
 
+  /** Appends the common columns of a row to `main.events` (no-op without the index). */
   private indexRow(t: EventTable, cpu: number, pid: number, comm: string, buffer: string): void {
     const ix = this.index;
     if (!ix) return;
@@ -613,12 +646,14 @@ export class RawTables {
     if (this.index) this.index.builder.ts.push(ts);
   }
 
+  /** Counts a finished row and flushes full batches. */
   private rowDone(t: EventTable): void {
     t.builder.rows++;
     if (t.builder.ts.length >= this.batchRows) this.flushTable(t);
     if (this.index && this.index.builder.ts.length >= this.batchRows) this.flushTable(this.index);
   }
 
+  /** Sends the table's pending rows to the sink (as parts when it takes them). */
   private flushTable(t: EventTable): void {
     const b = t.builder;
     if (this.sink.writeParts) {

@@ -174,6 +174,7 @@ export function fieldGetter(f: FieldFormat, le: boolean): FieldGetter {
 
 /** A compiled decoder for one event type. */
 export interface EventDecoder {
+  /** The event format the decoder was compiled from. */
   readonly format: EventFormat;
   /** Names of the event's own fields, in order. */
   readonly names: readonly string[];

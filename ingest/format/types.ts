@@ -25,11 +25,13 @@ export interface FieldFormat {
   type: string;
   /** Element C type (`char`, `u64`, `unsigned int`), without `__data_loc` and brackets. */
   elemType: string;
+  /** Byte offset of the field from the start of the record. */
   offset: number;
   /** Byte size as the format file says (trusted over the declared array length). */
   size: number;
   /** True if `signed:1` (or inferred from the type when the line has no `signed:`). */
   signed: boolean;
+  /** How the field's bytes are laid out. */
   kind: FieldKind;
   /** Element size in bytes for arrays / dynamic arrays (1 for char). */
   elemSize: number;

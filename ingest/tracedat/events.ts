@@ -57,16 +57,19 @@ export interface ReadStats {
 export interface RecordCursor {
   /** Timestamp relative to `base` (raw clock units). */
   rel: number;
+  /** CPU the record was written on. */
   cpu: number;
   /** Index in `TraceDat.buffers`. */
   bufferIndex: number;
   /** Page bytes holding the record. */
   bytes: Uint8Array;
+  /** A DataView over `bytes` (same buffer and offset). */
   view: DataView;
   /** Payload start in `bytes`. */
   start: number;
   /** Payload length. */
   len: number;
+  /** Format of the record's event type. */
   format: EventFormat;
 }
 
@@ -292,7 +295,9 @@ export interface RecordReader {
   readonly base: bigint;
   /** Final timestamp (ns after corrections, or raw counts) of the current record. */
   readonly ts: TimestampCorrector;
+  /** Pages, records and losses counted so far. */
   readonly stats: ReadStats;
+  /** Warnings raised while reading (damaged pages, unknown event ids, ...). */
   readonly warnings: TraceWarning[];
   /** The current record (valid after `next()` returned true, until the next call). */
   readonly cursor: RecordCursor;

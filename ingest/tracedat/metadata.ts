@@ -19,8 +19,11 @@ const MAX_FORMATS = 1 << 20;
 
 /** header_page and header_event. */
 export interface HeaderInfo {
+  /** Parsed `header_page` (ring-buffer page layout). */
   headerPage: HeaderPage;
+  /** The `header_page` text as stored. */
   headerPageText: string;
+  /** The `header_event` text as stored. */
   headerEventText: string;
 }
 

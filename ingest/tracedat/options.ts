@@ -45,6 +45,7 @@ export const OPTION_NAMES: Record<number, string> = Object.fromEntries(
 
 /** Per-CPU data location of a buffer. */
 export interface CpuData {
+  /** CPU number. */
   cpu: number;
   /** File offset of the CPU's data (v7: of its compressed chunk stream when compressed). */
   offset: number;
@@ -54,6 +55,7 @@ export interface CpuData {
 
 /** A ring buffer (the top-level one is named `""`). */
 export interface BufferDesc {
+  /** Instance name (`""` for the top-level buffer). */
   name: string;
   /** Clock of this buffer, null when the file does not say. */
   clock: string | null;
@@ -69,9 +71,13 @@ export interface BufferDesc {
 
 /** TIME_SHIFT samples of one CPU. */
 export interface TimeShiftCpu {
+  /** Host timestamps of the samples, ascending. */
   times: bigint[];
+  /** Offset added at each sample time. */
   offsets: bigint[];
+  /** Scaling multiplier at each sample time. */
   scalings: bigint[];
+  /** Fraction bits: the scaled value is shifted right by this much. */
   fractions: bigint[];
 }
 
@@ -85,16 +91,27 @@ export interface TraceOptions {
   traceclockSeen: boolean;
   /** Text of the trace_clock file when stored. */
   traceclockText: string | null;
+  /** UNAME option: uname text of the traced machine, null if absent. */
   uname: string | null;
+  /** VERSION option: version of the trace-cmd that recorded the file, null if absent. */
   version: string | null;
+  /** CPUCOUNT option: number of CPUs, null if absent. */
   cpuCount: number | null;
+  /** TRACEID option: this trace's id (matched by a peer's GUEST/TIME_SHIFT), null if absent. */
   traceId: bigint | null;
+  /** TSC2NSEC option: `ns = ((tsc * mult) >> shift) + offset`, null if absent. */
   tsc2nsec: { mult: number; shift: number; offset: bigint } | null;
+  /** TIME_SHIFT option: guest-to-host correction against the peer trace id, null if absent. */
   timeShift: { peer: bigint; flags: number; cpus: TimeShiftCpu[] } | null;
+  /** GUEST options: each guest's name, trace id and vCPU -> host thread pid map. */
   guests: { name: string; traceId: bigint; vcpus: { vcpu: number; pid: number }[] }[];
+  /** CPUSTAT options: per-CPU ring-buffer statistics text, one entry per CPU. */
   cpustat: string[];
+  /** PROCMAPS option: the recorded processes' memory maps text, null if absent. */
   procmaps: string | null;
+  /** HOOK options: hook definitions as text. */
   hooks: string[];
+  /** LAST_BOOT_INFO options: text saved from the previous boot. */
   lastBootInfo: string[];
   /** v7: option id -> section offset (HEADER_INFO ... MODULES_FILE). */
   sections: Map<number, number>;

@@ -41,26 +41,35 @@ export const SEC_FL_COMPRESS = 1;
 
 /** An opened trace.dat: everything but the events. */
 export interface TraceDat {
+  /** The file being read. */
   src: FileSource;
   /** File format version (6 or 7). */
   version: number;
+  /** True when the file (and the traced kernel) is little-endian. */
   littleEndian: boolean;
   /** `sizeof(long)` of the recording userspace (the kernel's comes from header_page). */
   userLongSize: number;
+  /** Ring-buffer page size in bytes (from the file header). */
   pageSize: number;
   /** Compression `name` and `version` (v7), `none` when uncompressed. */
   compression: { name: string; version: string };
+  /** The `header_page` / `header_event` block. */
   header: HeaderInfo;
   /** Kernel long size (header_page `commit` size). */
   longSize: number;
+  /** Every event format in the file, in file order. */
   formats: EventFormat[];
   /** Event id -> format. */
   byId: Map<number, EventFormat>;
+  /** The kallsyms block as stored (empty when absent). */
   kallsyms: Uint8Array;
+  /** The printk formats block as text (`""` when absent). */
   printk: string;
+  /** Saved cmdlines: pid -> command name. */
   cmdlines: Map<number, string>;
   /** CPU count from the file. */
   cpus: number;
+  /** What the options section said. */
   options: TraceOptions;
   /** Buffers: the top-level one first (name `""`), then instances. */
   buffers: BufferWithData[];
@@ -68,6 +77,7 @@ export interface TraceDat {
   clock: string | null;
   /** v6 `latency` files / v7 BUFFER_TEXT: the latency trace text. */
   latencyText: string | null;
+  /** Warnings raised while opening. */
   warnings: TraceWarning[];
 }
 
