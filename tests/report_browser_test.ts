@@ -5,35 +5,13 @@
  * screenshot under tests/tmp/. Fails (never skips) when chromium is missing.
  */
 import assert from "node:assert/strict";
-import { chromium } from "playwright-core";
+import { launchChromium, watchPage } from "./browser.ts";
 import { openDuckDBWasm } from "../analysis/duckdb_wasm.ts";
 import { buildReport } from "../analysis/report.ts";
 import { standardReport } from "../analysis/standard_report.ts";
 import { loadSynthetic } from "../analysis/testdata/synthetic.ts";
 
-const CHROMIUM = Deno.env.get("CHROMIUM_PATH") ?? "/usr/bin/chromium";
-const ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 const TMP = new URL("./tmp/", import.meta.url);
-
-async function chromiumPath(): Promise<string> {
-  try {
-    const st = await Deno.stat(CHROMIUM);
-    if (st.isFile) return CHROMIUM;
-  } catch { /* reported below */ }
-  throw new Error(
-    `chromium not found at ${CHROMIUM}: install it (apt-get install chromium) or set ` +
-      `CHROMIUM_PATH; the report browser test cannot run without it`,
-  );
-}
 
 Deno.test({
   name: "report renders every chart in headless chromium, offline, without console errors",
@@ -41,7 +19,6 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   fn: async () => {
-    const executablePath = await chromiumPath();
     const e = await openDuckDBWasm();
     let html: string;
     let charts: number;
@@ -61,22 +38,10 @@ Deno.test({
     const file = new URL("report.html", TMP);
     await Deno.writeTextFile(file, html);
 
-    const browser = await chromium.launch({ executablePath, args: ARGS, headless: true });
+    const browser = await launchChromium("report browser test");
     try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-      const problems: string[] = [];
-      const requests: string[] = [];
-      page.on("console", (m) => {
-        if (m.type() === "error") problems.push(`console: ${m.text()}`);
-      });
-      page.on("pageerror", (err) => problems.push(`page error: ${err.message}`));
-      page.on("request", (r) => {
-        if (!r.url().startsWith("file:") && !r.url().startsWith("data:")) requests.push(r.url());
-      });
-      page.on("dialog", (d) => {
-        problems.push(`dialog opened: ${d.message()}`);
-        void d.dismiss();
-      });
+      const { problems, requests } = watchPage(page);
       await page.goto(file.href, { waitUntil: "load" });
       await page.waitForFunction(
         (n) => document.querySelectorAll(".chart[data-rendered], .chart[data-error]").length === n,

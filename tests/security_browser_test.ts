@@ -8,25 +8,13 @@
  * Fails (never skips) when chromium is missing.
  */
 import assert from "node:assert/strict";
-import { chromium } from "playwright-core";
+import { launchChromium, watchPage } from "./browser.ts";
 import type { TraceEvent } from "../core/event.ts";
 import { replayTrace } from "../cli/pipeline.ts";
 import { writeReport } from "../cli/report_cmd.ts";
 import { knownFormats } from "../ingest/known_formats/known_formats.ts";
 import { TWO_IOMMU_DEVICES, twoIommus612 } from "../synth/scenarios/vtd_sva.ts";
 import { writeTraceDat } from "../synth/tracedat_writer.ts";
-
-const CHROMIUM = Deno.env.get("CHROMIUM_PATH") ?? "/usr/bin/chromium";
-const ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 
 /** The four devices' new names: markup, attribute breakers, a title breaker, quotes + controls. */
 const HOSTILE_DEVICES = [
@@ -51,25 +39,14 @@ function hostileEvents(): TraceEvent[] {
   });
 }
 
-async function chromiumPath(): Promise<string> {
-  try {
-    if ((await Deno.stat(CHROMIUM)).isFile) return CHROMIUM;
-  } catch { /* reported below */ }
-  throw new Error(
-    `chromium not found at ${CHROMIUM}: install it (apt-get install chromium) or set ` +
-      `CHROMIUM_PATH; the security browser test cannot run without it`,
-  );
-}
-
 Deno.test({
   name: "hostile names in a trace stay text in the replay report (headless chromium)",
   // playwright keeps child-process pipes and timers it cleans up asynchronously.
   sanitizeOps: false,
   sanitizeResources: false,
   fn: async () => {
-    const executablePath = await chromiumPath();
     const tmp = await Deno.makeTempDir({ prefix: "security-browser-" });
-    const browser = await chromium.launch({ executablePath, args: ARGS, headless: true });
+    const browser = await launchChromium("security browser test");
     try {
       const trace = `${tmp}/${HOSTILE_FILE}`;
       const events = hostileEvents();
@@ -106,19 +83,7 @@ Deno.test({
       }
 
       const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-      const problems: string[] = [];
-      const requests: string[] = [];
-      page.on("console", (m) => {
-        if (m.type() === "error") problems.push(`console: ${m.text()}`);
-      });
-      page.on("pageerror", (err) => problems.push(`page error: ${err.message}`));
-      page.on("request", (q) => {
-        if (!q.url().startsWith("file:") && !q.url().startsWith("data:")) requests.push(q.url());
-      });
-      page.on("dialog", (d) => {
-        problems.push(`dialog opened: ${d.message()}`);
-        void d.dismiss();
-      });
+      const { problems, requests } = watchPage(page);
       await page.goto(new URL(`file://${out}/report.html`).href, { waitUntil: "load" });
       const charts = await page.locator(".chart").count();
       assert.equal(charts, 5, "the replay report has its five charts");
