@@ -88,32 +88,52 @@ const row = (r: Row) => {
   console.error(`  ${r.name}: ${what}${r.speedup ? `, ${r.speedup.toFixed(2)}x` : ""}`);
 };
 
+/** `ingestToDir` of `path` in its own process (bench/ingest_once.ts), into a removed temp dir. */
+async function ingestOnce(path: string): Promise<Record<string, number>> {
+  const tmp = await Deno.makeTempDir({ prefix: "ir-bench-" });
+  try {
+    return lastJson(
+      (await run(deno, ["run", "-A", `${root}bench/ingest_once.ts`, path, tmp])).stdout,
+    );
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+}
+
+/** The row of an `ingestOnce` measurement. */
+function ingestRow(
+  name: string,
+  input: string,
+  m: Record<string, number>,
+  ref: { reference: string; seconds: number | null; target: string },
+): Row {
+  return {
+    name,
+    input,
+    events: m.events!,
+    seconds: m.seconds!,
+    events_per_s: m.events! / m.seconds!,
+    mb_per_s: m.input_bytes! / 1e6 / m.seconds!,
+    peak_rss_mb: m.peak_rss_bytes! / 1e6,
+    reference: ref.reference,
+    reference_seconds: ref.seconds,
+    speedup: ref.seconds === null ? null : ref.seconds / m.seconds!,
+    target: ref.target,
+  };
+}
+
 // 1. trace.dat ingest vs trace-cmd report.
 if (want("tracedat")) {
   const trace = `${out}/large.dat`;
   await ensure(trace, ["bash", `${root}bench/record_large.sh`, trace]);
-  const tmp = await Deno.makeTempDir({ prefix: "ir-bench-" });
-  try {
-    const m = lastJson(
-      (await run(deno, ["run", "-A", `${root}bench/ingest_once.ts`, trace, tmp])).stdout,
-    );
-    const ref = await sh(`trace-cmd report '${trace}' > /dev/null 2>&1`);
-    row({
-      name: "trace.dat ingest",
-      input: `large.dat (real recording, v7 zstd, ${(size(trace) / 1e6).toFixed(0)} MB)`,
-      events: m.events!,
-      seconds: m.seconds!,
-      events_per_s: m.events! / m.seconds!,
-      mb_per_s: m.input_bytes! / 1e6 / m.seconds!,
-      peak_rss_mb: m.peak_rss_bytes! / 1e6,
-      reference: "trace-cmd report > /dev/null",
-      reference_seconds: ref.seconds,
-      speedup: ref.seconds / m.seconds!,
-      target: ">= 5x",
-    });
-  } finally {
-    await Deno.remove(tmp, { recursive: true });
-  }
+  const m = await ingestOnce(trace);
+  const ref = await sh(`trace-cmd report '${trace}' > /dev/null 2>&1`);
+  row(ingestRow(
+    "trace.dat ingest",
+    `large.dat (real recording, v7 zstd, ${(size(trace) / 1e6).toFixed(0)} MB)`,
+    m,
+    { reference: "trace-cmd report > /dev/null", seconds: ref.seconds, target: ">= 5x" },
+  ));
 }
 
 // 2. perf.data ingest vs perf script (bench/perf_bench.ts measures both, best of N).
@@ -156,25 +176,16 @@ if (want("e2e") || want("text") || want("query")) {
   await ensure(e2e1, [deno, "run", "-A", `${root}bench/make_e2e_trace.ts`, e2e1, "1000000"]);
 }
 
-// 4. trace-cmd report text ingest (the text of the 1M-event trace).
-if (want("text")) {
-  const txt = `${out}/e2e_1m_report.txt`;
-  if (!exists(txt)) await sh(`trace-cmd report '${e2e1}' > '${txt}' 2>/dev/null`);
+// 4. Text ingest: trace-cmd report text of the 1M-event trace, the kernel's own `trace` text
+// (synthetic, in the recorded fixtures' proportions), perf script text of the perf.data recording.
+/** Runs bench/text_bench.ts with `args` and adds its row (it reports MiB; the table has MB). */
+async function textBenchRow(name: string, input: string, args: string[]): Promise<void> {
   const r = lastJson(
-    (await run(deno, [
-      "run",
-      "-A",
-      `${root}bench/text_bench.ts`,
-      "--input",
-      txt,
-      "--flavor",
-      "report",
-      "--json",
-    ])).stdout,
+    (await run(deno, ["run", "-A", `${root}bench/text_bench.ts`, ...args, "--json"])).stdout,
   );
   row({
-    name: "trace-cmd report text ingest",
-    input: `trace-cmd report of e2e_1m.dat (${(size(txt) / 1e6).toFixed(0)} MB)`,
+    name,
+    input,
     events: r.events!,
     seconds: r.seconds!,
     events_per_s: r.events_per_s!,
@@ -185,57 +196,32 @@ if (want("text")) {
     speedup: null,
     target: "-",
   });
-  // The kernel's own `trace` text (synthetic, in the recorded fixtures' proportions).
-  const k = lastJson(
-    (await run(deno, [
-      "run",
-      "-A",
-      `${root}bench/text_bench.ts`,
-      "--flavor",
-      "kernel",
-      "--mb",
-      quick ? "32" : "128",
-      "--json",
-    ])).stdout,
+}
+if (want("text")) {
+  const txt = `${out}/e2e_1m_report.txt`;
+  if (!exists(txt)) await sh(`trace-cmd report '${e2e1}' > '${txt}' 2>/dev/null`);
+  await textBenchRow(
+    "trace-cmd report text ingest",
+    `trace-cmd report of e2e_1m.dat (${(size(txt) / 1e6).toFixed(0)} MB)`,
+    ["--input", txt, "--flavor", "report"],
   );
-  row({
-    name: "kernel trace text ingest",
-    input: `synthetic kernel trace text (${quick ? 32 : 128} MiB)`,
-    events: k.events!,
-    seconds: k.seconds!,
-    events_per_s: k.events_per_s!,
-    mb_per_s: k.mb_per_s! * 1.048576,
-    peak_rss_mb: k.peak_rss_mb! * 1.048576,
-    reference: "(no tool reads this text)",
-    reference_seconds: null,
-    speedup: null,
-    target: "-",
-  });
+  const mib = quick ? 32 : 128;
+  await textBenchRow("kernel trace text ingest", `synthetic kernel trace text (${mib} MiB)`, [
+    "--flavor",
+    "kernel",
+    "--mb",
+    String(mib),
+  ]);
   // `perf script` text of the perf.data benchmark's recording, through the full ingest.
   const pd = `${out}/large_perf.data`, ps = `${out}/large_perf_script.txt`;
   if (exists(pd)) {
     if (!exists(ps)) await sh(`perf script -i '${pd}' > '${ps}' 2>/dev/null`);
-    const tmp = await Deno.makeTempDir({ prefix: "iommu-replay-bench-" });
-    try {
-      const m = lastJson(
-        (await run(deno, ["run", "-A", `${root}bench/ingest_once.ts`, ps, tmp])).stdout,
-      );
-      row({
-        name: "perf script text ingest",
-        input: `perf script of large_perf.data (${(size(ps) / 1e6).toFixed(0)} MB)`,
-        events: m.events!,
-        seconds: m.seconds!,
-        events_per_s: m.events! / m.seconds!,
-        mb_per_s: m.input_bytes! / 1e6 / m.seconds!,
-        peak_rss_mb: m.peak_rss_bytes! / 1e6,
-        reference: "(no tool reads this text)",
-        reference_seconds: null,
-        speedup: null,
-        target: "-",
-      });
-    } finally {
-      await Deno.remove(tmp, { recursive: true });
-    }
+    row(ingestRow(
+      "perf script text ingest",
+      `perf script of large_perf.data (${(size(ps) / 1e6).toFixed(0)} MB)`,
+      await ingestOnce(ps),
+      { reference: "(no tool reads this text)", seconds: null, target: "-" },
+    ));
   }
 }
 
@@ -302,15 +288,7 @@ if (want("e2e")) {
     sizes.push([e2e10, 10_000_000]);
   }
   for (const [trace] of sizes) {
-    const ev = lastJson(
-      (await run(deno, [
-        "run",
-        "-A",
-        `${root}bench/ingest_once.ts`,
-        trace,
-        await Deno.makeTempDir(),
-      ])).stdout,
-    ).events!;
+    const ev = (await ingestOnce(trace)).events!;
     const r = await replayOnce(trace);
     row({
       name: `end-to-end replay (${(ev / 1e6).toFixed(1)}M events)`,
