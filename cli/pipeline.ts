@@ -40,8 +40,8 @@ import {
 import type { ReplayOptions, ReplayResult } from "../core/replay/mod.ts";
 import { type CostModel, loadCostModel } from "../core/replay/mod.ts";
 import { loadTopology, type Topology } from "../core/topology.ts";
-import { forEachEvent, type ReadableTable } from "../ingest/arrow/read_events.ts";
-import { ingestToDir, type Manifest } from "../ingest/ingest.ts";
+import { forEachEvent } from "../ingest/arrow/read_events.ts";
+import { eventTablesOfDir, ingestToDir, type Manifest } from "../ingest/ingest.ts";
 import { checkOutDir, checkTraceFile } from "./common.ts";
 import {
   ObservedSpillWriter,
@@ -128,24 +128,6 @@ export function kernelFromUname(uname: string | null | undefined): string | null
   if (!uname) return null;
   const m = /\b(\d+\.\d+(?:\.\d+)?[^\s]*)/.exec(uname);
   return m ? m[1]! : null;
-}
-
-function tablesOf(dir: string, m: Manifest): { index: string | null; tables: ReadableTable[] } {
-  const tables: ReadableTable[] = [];
-  let index: string | null = null;
-  for (const t of m.tables) {
-    if (!t.file) continue;
-    if (t.schema === "main" && t.name === "events") index = `${dir}/${t.file}`;
-    else {
-      tables.push({
-        schema: t.schema,
-        name: t.name,
-        source: `${dir}/${t.file}`,
-        ...(t.columns ? { columns: t.columns } : {}),
-      });
-    }
-  }
-  return { index, tables };
 }
 
 /** True when the trace has rows of an event that can yield IOMMU (non-what-if) requests. */
@@ -245,7 +227,7 @@ async function normalizeToSpill(
         },
       },
     });
-    const { index, tables } = tablesOf(dir, m);
+    const { index, tables } = eventTablesOfDir(dir, m);
     if (index) {
       let count = 0;
       let total = 0;

@@ -9,8 +9,8 @@ import { normalize, wantedEventKeys } from "../core/normalize/normalize.ts";
 import { replay } from "../core/replay/mod.ts";
 import type { ReplayResult } from "../core/replay/mod.ts";
 import { loadTopology, type Topology } from "../core/topology.ts";
-import { type ReadableTable, readEventsInOrder } from "../ingest/arrow/read_events.ts";
-import { ingestToDir, type Manifest } from "../ingest/ingest.ts";
+import { readEventsInOrder } from "../ingest/arrow/read_events.ts";
+import { eventTablesOfDir, ingestToDir, type Manifest } from "../ingest/ingest.ts";
 import { type ColumnInfo, RawTables } from "../ingest/arrow/raw_tables.ts";
 import { knownFormats } from "../ingest/known_formats/known_formats.ts";
 import { type FieldDecl, renderFormat } from "../ingest/known_formats/render_format.ts";
@@ -58,23 +58,10 @@ async function arrayPathOf(
   m: Manifest,
   opts: { whatIf?: boolean; topology?: Topology },
 ) {
-  const tables: ReadableTable[] = [];
-  let index = "";
-  for (const t of m.tables) {
-    if (!t.file) continue;
-    if (t.schema === "main" && t.name === "events") index = `${dir}/${t.file}`;
-    else {
-      tables.push({
-        schema: t.schema,
-        name: t.name,
-        source: `${dir}/${t.file}`,
-        ...(t.columns ? { columns: t.columns } : {}),
-      });
-    }
-  }
+  const { index, tables } = eventTablesOfDir(dir, m);
   const want = new Set(wantedEventKeys());
   const events: TraceEvent[] = [];
-  for await (const e of readEventsInOrder(index, tables, (k) => want.has(k))) events.push(e);
+  for await (const e of readEventsInOrder(index!, tables, (k) => want.has(k))) events.push(e);
   const canonical = normalize(events, { file: m.source, onMalformed: "skip", ...opts });
   const result = replay({
     iommus: canonical.iommus,

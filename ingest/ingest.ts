@@ -11,6 +11,7 @@ import { rowsToIPC } from "../core/arrow.ts";
 import { TraceError, type TraceWarning } from "../core/errors.ts";
 import { TRACE_INFO_TABLE, type TraceInfoRow } from "../core/trace_info.ts";
 import { type ColumnInfo, type IpcSink, RawTables } from "./arrow/raw_tables.ts";
+import type { ReadableTable, TableSource } from "./arrow/read_events.ts";
 import { WorkerIpcSink, type WorkerSinkOptions } from "./arrow/worker_sink.ts";
 import { type FileSource, openFileSource } from "./file_source.ts";
 import { sniffFormat, type TraceFormat } from "./sniff.ts";
@@ -326,4 +327,64 @@ export async function ingestToMemory(
   };
   const { rt, info, warnings } = await run(path, sink, opts);
   return { manifest: manifestOf(path, rt, info, warnings, () => undefined), streams };
+}
+
+/** An ingest's event tables as `forEachEvent` and `readEventsInOrder` read them. */
+export interface EventTables<S extends TableSource> {
+  /** The `main.events` index, null when the ingest has none. */
+  index: S | null;
+  /** Every event table (the `main` tables left out). */
+  tables: ReadableTable[];
+}
+
+function eventTables<S extends TableSource>(
+  m: Manifest,
+  sourceOf: (t: ManifestTable) => S | undefined,
+): EventTables<S> {
+  let index: S | null = null;
+  const tables: ReadableTable[] = [];
+  for (const t of m.tables) {
+    const source = sourceOf(t);
+    if (source === undefined) continue;
+    if (t.schema !== "main") {
+      tables.push({
+        schema: t.schema,
+        name: t.name,
+        source,
+        ...(t.columns ? { columns: t.columns } : {}),
+      });
+    } else if (t.name === "events") index = source;
+  }
+  return { index, tables };
+}
+
+/**
+ * The event tables of an ingest directory (written by {@linkcode ingestToDir}).
+ *
+ * @param dir the directory
+ * @param m its manifest
+ * @returns the index file and the tables' files
+ */
+export function eventTablesOfDir(dir: string, m: Manifest): EventTables<string> {
+  return eventTables(m, (t) => (t.file ? `${dir}/${t.file}` : undefined));
+}
+
+/**
+ * The event tables of an in-memory ingest (from {@linkcode ingestToMemory}).
+ *
+ * @param mem the ingest
+ * @returns the index streams and the tables' streams
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { forEachEvent } from "./arrow/read_events.ts";
+ * import { eventTablesOfMemory, ingestToMemory } from "./ingest.ts";
+ * const mem = await ingestToMemory("examples/sva_two_iommus.dat");
+ * const { index, tables } = eventTablesOfMemory(mem);
+ * const n = await forEachEvent(index!, tables, () => true, () => {});
+ * assert.equal(n, mem.manifest.info.events);
+ * ```
+ */
+export function eventTablesOfMemory(mem: MemoryIngest): EventTables<Uint8Array[]> {
+  return eventTables(mem.manifest, (t) => mem.streams.get(`${t.schema}.${t.name}`) ?? []);
 }

@@ -21,9 +21,8 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { gunzipSync } from "node:zlib";
 import type { FieldValue, TraceEvent } from "../core/event.ts";
-import type { ColumnInfo } from "../ingest/arrow/raw_tables.ts";
 import { forEachEvent } from "../ingest/arrow/read_events.ts";
-import { ingestToMemory } from "../ingest/ingest.ts";
+import { eventTablesOfMemory, ingestToMemory } from "../ingest/ingest.ts";
 
 const DIR = new URL("./fixtures/same_workload/", import.meta.url).pathname;
 
@@ -114,20 +113,13 @@ interface Ingested {
 }
 
 async function ingest(path: string): Promise<Ingested> {
-  const { manifest, streams } = await ingestToMemory(path);
-  const tables = manifest.tables
-    .filter((t) => t.schema !== "main")
-    .map((t) => ({
-      schema: t.schema,
-      name: t.name,
-      source: streams.get(`${t.schema}.${t.name}`) ?? [],
-      ...(t.columns ? { columns: t.columns as ColumnInfo[] } : {}),
-    }));
+  const mem = await ingestToMemory(path);
+  const { index, tables } = eventTablesOfMemory(mem);
   const events: TraceEvent[] = [];
-  await forEachEvent(streams.get("main.events")!, tables, () => true, (e) => {
+  await forEachEvent(index!, tables, () => true, (e) => {
     events.push(e);
   }, { reuse: false });
-  return { format: String(manifest.info["format"]), events };
+  return { format: String(mem.manifest.info["format"]), events };
 }
 
 /** Events per `system:event`, then per CPU, in file order. */

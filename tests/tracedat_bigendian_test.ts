@@ -13,11 +13,10 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import type { TraceEvent } from "../core/event.ts";
 import { forEachEvent } from "../ingest/arrow/read_events.ts";
-import type { ColumnInfo } from "../ingest/arrow/raw_tables.ts";
 import { FileCursor, memorySource, openFileSource } from "../ingest/file_source.ts";
 import { parseFormatFile } from "../ingest/format/format_file.ts";
 import type { EventFormat } from "../ingest/format/types.ts";
-import { ingestToMemory } from "../ingest/ingest.ts";
+import { eventTablesOfMemory, ingestToMemory } from "../ingest/ingest.ts";
 import { knownFormats } from "../ingest/known_formats/known_formats.ts";
 import { traceDatEvents } from "../ingest/tracedat/tracedat_events.ts";
 import { openTraceDat } from "../ingest/tracedat/tracedat_file.ts";
@@ -129,17 +128,10 @@ function ourEvents(path: string): TraceEvent[] {
 }
 
 async function arrowEvents(path: string): Promise<TraceEvent[]> {
-  const { manifest, streams } = await ingestToMemory(path);
-  const tables = manifest.tables
-    .filter((t) => t.schema !== "main")
-    .map((t) => ({
-      schema: t.schema,
-      name: t.name,
-      source: streams.get(`${t.schema}.${t.name}`) ?? [],
-      ...(t.columns ? { columns: t.columns as ColumnInfo[] } : {}),
-    }));
+  const mem = await ingestToMemory(path);
+  const { index, tables } = eventTablesOfMemory(mem);
   const out: TraceEvent[] = [];
-  await forEachEvent(streams.get("main.events")!, tables, () => true, (e) => {
+  await forEachEvent(index!, tables, () => true, (e) => {
     out.push(e);
   }, { reuse: false });
   return out;

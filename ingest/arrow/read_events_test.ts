@@ -8,7 +8,7 @@ import {
   readEventsInOrder,
 } from "./read_events.ts";
 import { RawTables } from "./raw_tables.ts";
-import { ingestToMemory } from "../ingest.ts";
+import { eventTablesOfMemory, ingestToMemory } from "../ingest.ts";
 
 /** Three tables written in batches of 2 rows (index batches of 2 too), interleaved. */
 function sample() {
@@ -110,17 +110,11 @@ Deno.test("readEventsInOrder: the same events as fresh objects; nothing wanted r
 
 Deno.test("forEachEvent: a trace.dat's events match Arrow's own row access, table by table", async () => {
   const path = new URL("../../examples/sva_two_iommus.dat", import.meta.url).pathname;
-  const { manifest, streams } = await ingestToMemory(path);
-  const tables: ReadableTable[] = manifest.tables
-    .filter((t) => t.schema !== "main")
-    .map((t) => ({
-      schema: t.schema,
-      name: t.name,
-      source: streams.get(`${t.schema}.${t.name}`)!,
-      ...(t.columns ? { columns: t.columns } : {}),
-    }));
+  const mem = await ingestToMemory(path);
+  const { manifest } = mem;
+  const { index, tables } = eventTablesOfMemory(mem);
   const got = new Map<string, string[]>();
-  const n = await forEachEvent(streams.get("main.events")!, tables, () => true, (e) => {
+  const n = await forEachEvent(index!, tables, () => true, (e) => {
     const k = `${e.system}.${e.event}`;
     got.set(k, [...(got.get(k) ?? []), brief(e)]);
   });
