@@ -152,33 +152,19 @@ export interface ColumnParts {
  * @returns the data (viewing the parts' buffers)
  */
 export function dataFromParts(type: DataType, p: ColumnParts): Data {
-  if (DataType.isDictionary(type)) {
-    return makeData({
-      type,
-      length: p.length,
-      nullCount: p.nullCount,
-      nullBitmap: p.nullBitmap,
-      data: p.values,
-      dictionary: vectorFromArray(p.dict ?? [], new Utf8()),
-    } as never) as Data;
-  }
+  const base = { type, length: p.length, nullCount: p.nullCount, nullBitmap: p.nullBitmap };
   if (DataType.isList(type)) {
     return makeData({
-      type,
-      length: p.length,
-      nullCount: p.nullCount,
-      nullBitmap: p.nullBitmap,
+      ...base,
       valueOffsets: p.offsets,
       child: dataFromParts((type as List).children[0]!.type, p.child!),
     } as never) as Data;
   }
-  return makeData({
-    type,
-    length: p.length,
-    nullCount: p.nullCount,
-    nullBitmap: p.nullBitmap,
-    data: p.values,
-  } as never) as Data;
+  if (DataType.isDictionary(type)) {
+    const dictionary = vectorFromArray(p.dict ?? [], new Utf8());
+    return makeData({ ...base, data: p.values, dictionary } as never) as Data;
+  }
+  return makeData({ ...base, data: p.values } as never) as Data;
 }
 
 /** Bytes {@linkcode packParts} needs for a column's parts. */
@@ -416,7 +402,10 @@ export class IntColumn implements ColumnBuilder {
   }
 }
 
-/** Timestamp column (Int64) with an allocation-free fast path for `add + rel`. */
+/**
+ * Timestamp column (Int64) taking each value as two 32-bit words (`RawTables.tsPushSplit` splits
+ * `add + rel` once for the table and the events index).
+ */
 export class TsColumn implements ColumnBuilder {
   /** Arrow type of the column: Int64. */
   readonly type: Int64 = new Int64();
@@ -441,21 +430,6 @@ export class TsColumn implements ColumnBuilder {
     na.set(this.arr);
     this.arr = na;
     this.words = new Int32Array(na.buffer);
-  }
-
-  /** Appends `add + rel` where `add = addHi * 2^32 + addLo` (little-endian hosts). */
-  pushSplit(addHi: number, addLo: number, rel: number): void {
-    this.ensure();
-    const relHi = Math.floor(rel / 4294967296);
-    let lo = addLo + (rel - relHi * 4294967296);
-    let hi = addHi + relHi;
-    if (lo >= 4294967296) {
-      lo -= 4294967296;
-      hi += 1;
-    }
-    this.words[2 * this.n] = lo | 0;
-    this.words[2 * this.n + 1] = hi | 0;
-    this.n++;
   }
 
   /** Appends the 64-bit value `hi * 2^32 + lo` given as its two 32-bit words. */
