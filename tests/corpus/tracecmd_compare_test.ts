@@ -4,48 +4,35 @@
  * and a decimal-looking hex value is not misread.
  */
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
-import { parseFormatFile } from "../../ingest/format/format_file.ts";
+import { makeFormat } from "../../ingest/format/testdata/fmt_helpers.ts";
 import { parseKallsyms } from "../../ingest/tracedat/kallsyms.ts";
 import { type CompareContext, compareField, fieldRenderings } from "./tracecmd_compare.ts";
 
 // dma:dma_map_phys as 6.18 prints it in tracefs (flags table shortened)
-const DMA_MAP_PHYS = `name: dma_map_phys
-ID: 440
-format:
-\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;
-\tfield:unsigned char common_flags;\toffset:2;\tsize:1;\tsigned:0;
-\tfield:unsigned char common_preempt_count;\toffset:3;\tsize:1;\tsigned:0;
-\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;
-
-\tfield:__data_loc char[] device;\toffset:8;\tsize:4;\tsigned:0;
-\tfield:u64 phys_addr;\toffset:16;\tsize:8;\tsigned:0;
-\tfield:u64 dma_addr;\toffset:24;\tsize:8;\tsigned:0;
-\tfield:size_t size;\toffset:32;\tsize:8;\tsigned:0;
-\tfield:enum dma_data_direction dir;\toffset:40;\tsize:4;\tsigned:0;
-\tfield:unsigned long attrs;\toffset:48;\tsize:8;\tsigned:0;
-
-print fmt: "%s dir=%s dma_addr=%llx size=%zu phys_addr=%llx attrs=%s", __get_str(device), __print_symbolic(REC->dir, { 0, "BIDIRECTIONAL" }, { 1, "TO_DEVICE" }), REC->dma_addr, REC->size, REC->phys_addr, __print_flags(REC->attrs, "|", { (1UL << 1), "WEAK_ORDERING" })
-`;
+const PHYS_FIELDS = [
+  "__data_loc char[] device;8;4;0",
+  "u64 phys_addr;16;8;0",
+  "u64 dma_addr;24;8;0",
+  "size_t size;32;8;0",
+  "enum dma_data_direction dir;40;4;0",
+  "unsigned long attrs;48;8;0",
+];
+const PHYS_FMT = `"%s dir=%s dma_addr=%llx size=%zu phys_addr=%llx attrs=%s", __get_str(device), ` +
+  `__print_symbolic(REC->dir, { 0, "BIDIRECTIONAL" }, { 1, "TO_DEVICE" }), REC->dma_addr, ` +
+  `REC->size, REC->phys_addr, __print_flags(REC->attrs, "|", { (1UL << 1), "WEAK_ORDERING" })`;
 
 // A made-up event exercising the other conversions.
-const MIXED = `name: mixed
-ID: 9
-format:
-\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;
-\tfield:unsigned char common_flags;\toffset:2;\tsize:1;\tsigned:0;
-\tfield:unsigned char common_preempt_count;\toffset:3;\tsize:1;\tsigned:0;
-\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;
-
-\tfield:unsigned long ip;\toffset:8;\tsize:8;\tsigned:0;
-\tfield:u64 iova;\toffset:16;\tsize:8;\tsigned:0;
-\tfield:int ret;\toffset:24;\tsize:4;\tsigned:1;
-\tfield:void * ptr;\toffset:32;\tsize:8;\tsigned:0;
-\tfield:unsigned int alt;\toffset:40;\tsize:4;\tsigned:0;
-\tfield:u64 wide;\toffset:48;\tsize:8;\tsigned:0;
-\tfield:u64 arr[2];\toffset:56;\tsize:16;\tsigned:0;
-
-print fmt: "%pS iova=0x%llx ret=%d p=%p alt=%#x wide=%x", REC->ip, REC->iova, REC->ret, REC->ptr, REC->alt, REC->wide
-`;
+const MIXED_FIELDS = [
+  "unsigned long ip;8;8;0",
+  "u64 iova;16;8;0",
+  "int ret;24;4;1",
+  "void * ptr;32;8;0",
+  "unsigned int alt;40;4;0",
+  "u64 wide;48;8;0",
+  "u64 arr[2];56;16;0",
+];
+const MIXED_FMT = `"%pS iova=0x%llx ret=%d p=%p alt=%#x wide=%x", REC->ip, REC->iova, REC->ret, ` +
+  `REC->ptr, REC->alt, REC->wide`;
 
 const ksyms = parseKallsyms(
   "ffffffff81000000 T _stext\nffffffff81234500 T iommu_map\nffffffff81234600 T iommu_unmap\n",
@@ -53,8 +40,9 @@ const ksyms = parseKallsyms(
 const LE: CompareContext = { ksyms, littleEndian: true };
 const BE: CompareContext = { ksyms, littleEndian: false };
 
-const phys = parseFormatFile(DMA_MAP_PHYS, "dma");
+const phys = makeFormat(PHYS_FMT, PHYS_FIELDS, { system: "dma", name: "dma_map_phys", id: 440 });
 const physR = fieldRenderings(phys);
+const mixed = makeFormat(MIXED_FMT, MIXED_FIELDS, { system: "test", name: "mixed", id: 9 });
 const pf = (name: string) => phys.ownFields.find((f) => f.name === name)!;
 
 Deno.test("fieldRenderings: decided from the print format, else by type", () => {
@@ -69,9 +57,9 @@ Deno.test("fieldRenderings: decided from the print format, else by type", () => 
     dir: "dec/none/32/type", // only inside __print_symbolic: printed raw, %llu
     attrs: "hex/0x/64/type", // only inside __print_flags: an unsigned long prints 0x%llx
   });
-  const mixed = fieldRenderings(parseFormatFile(MIXED, "test"));
+  const mixedR = fieldRenderings(mixed);
   const m = Object.fromEntries(
-    [...mixed].map(([k, r]) => [k, `${r.style}/${r.prefix}/${r.bits}/${r.from}`]),
+    [...mixedR].map(([k, r]) => [k, `${r.style}/${r.prefix}/${r.bits}/${r.from}`]),
   );
   assertEquals(m, {
     ip: "symbol/none/64/%pS",
@@ -98,7 +86,6 @@ Deno.test("compareField: bare hex printed by %llx compares as a number", () => {
 });
 
 Deno.test("compareField: decimal, 0x-prefixed, %#x, %p and type-decided fields", () => {
-  const mixed = parseFormatFile(MIXED, "test");
   const r = fieldRenderings(mixed);
   const cmp = (name: string, ours: bigint | number, theirs: string, ctx = LE) =>
     compareField(mixed.ownFields.find((f) => f.name === name)!, r.get(name)!, ours, theirs, ctx);
@@ -125,7 +112,6 @@ Deno.test("compareField: decimal, 0x-prefixed, %#x, %p and type-decided fields",
 });
 
 Deno.test("compareField: non-string arrays print as bytes in the file's byte order", () => {
-  const mixed = parseFormatFile(MIXED, "test");
   const f = mixed.ownFields.find((x) => x.name === "arr")!;
   const r = fieldRenderings(mixed).get("arr")!;
   const v = [0x0102030405060708n, 0x1112131415161718n];
