@@ -6,7 +6,7 @@
  * (IOMMU_REPLAY_CI=1, set by .ci/run) a missing corpus or a missing trace-cmd is a failure.
  */
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
-import { compareWithTraceCmd } from "./corpus/tracecmd_compare.ts";
+import { compareWithTraceCmd, haveTraceCmd } from "./corpus/tracecmd_compare.ts";
 
 const root = new URL("../../shared/fixtures/", import.meta.url).pathname;
 const ci = Deno.env.get("IOMMU_REPLAY_CI") === "1";
@@ -23,16 +23,6 @@ function findDat(dir: string): string[] {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
   }
   return out.sort();
-}
-
-function haveTraceCmd(): boolean {
-  try {
-    new Deno.Command("trace-cmd", { args: ["--help"], stdout: "null", stderr: "null" })
-      .outputSync();
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 const files = findDat(root);

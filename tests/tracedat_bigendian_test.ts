@@ -22,19 +22,9 @@ import { traceDatEvents } from "../ingest/tracedat/tracedat_events.ts";
 import { openTraceDat } from "../ingest/tracedat/tracedat_file.ts";
 import { randomEvents } from "../synth/_random_events.ts";
 import { type TraceDatHeader, writeTraceDat } from "../synth/tracedat_writer.ts";
-import { compareWithTraceCmd, reportLines } from "./corpus/tracecmd_compare.ts";
+import { compareWithTraceCmd, haveTraceCmd, reportLines } from "./corpus/tracecmd_compare.ts";
 
 const ci = Deno.env.get("IOMMU_REPLAY_CI") === "1";
-
-function haveTraceCmd(): boolean {
-  try {
-    new Deno.Command("trace-cmd", { args: ["--help"], stdout: "null", stderr: "null" })
-      .outputSync();
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Whether this trace-cmd reads zlib-compressed files (Debian's 3.1.6 is built without zlib). */
 function traceCmdReadsZlib(path: string): boolean {

@@ -44,6 +44,17 @@ interface Line {
   payload: string;
 }
 
+/** Whether `trace-cmd` can be run. */
+export function haveTraceCmd(): boolean {
+  try {
+    new Deno.Command("trace-cmd", { args: ["--help"], stdout: "null", stderr: "null" })
+      .outputSync();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Lines of `trace-cmd report -R -t` output read from a (optionally gzipped) file. */
 export async function* linesFromFile(path: string): AsyncGenerator<string> {
   const f = await Deno.open(path);
