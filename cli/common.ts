@@ -6,6 +6,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { TraceError, UsageError } from "../core/errors.ts";
+import { openFileSource } from "../ingest/file_source.ts";
 
 /** Parsed arguments. */
 export interface Parsed {
@@ -287,23 +288,14 @@ export function checkOutFile(path: string, flag = "--out"): void {
 }
 
 /**
- * Checks that a trace argument names a file that exists, before anything is created.
+ * Checks that a trace argument names a file that exists, before anything is created (the same
+ * checks as `openFileSource`, which makes them).
  *
  * @param path the trace
  * @throws {TraceError} when it does not exist or is a directory
  */
 export function checkTraceFile(path: string): void {
-  const at = { file: path, section: "open", offset: 0 };
-  let st: Deno.FileInfo;
-  try {
-    st = Deno.statSync(path);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) {
-      throw new TraceError("usage", "no such file", at);
-    }
-    throw e;
-  }
-  if (st.isDirectory) throw new TraceError("usage", "is a directory, not a trace file", at);
+  openFileSource(path).close();
 }
 
 /** Prints one line to stderr. */

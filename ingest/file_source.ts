@@ -33,8 +33,25 @@ export interface FileSource {
  * @throws {Deno.errors.NotFound} when the file does not exist
  */
 export function openFileSource(path: string): FileSource {
-  const f = Deno.openSync(path, { read: true });
-  const size = f.statSync().size;
+  const at = { file: path, section: "open", offset: 0 };
+  let f: Deno.FsFile;
+  try {
+    f = Deno.openSync(path, { read: true });
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) {
+      throw new TraceError("usage", "no such file", at);
+    }
+    if (e instanceof Deno.errors.IsADirectory) {
+      throw new TraceError("usage", "is a directory, not a trace file", at);
+    }
+    throw e;
+  }
+  const st = f.statSync();
+  if (st.isDirectory) {
+    f.close();
+    throw new TraceError("usage", "is a directory, not a trace file", at);
+  }
+  const size = st.size;
   return {
     name: path,
     size,

@@ -107,22 +107,7 @@ async function run(
   sink: IpcSink,
   opts: IngestOptions,
 ): Promise<{ rt: RawTables; info: TraceInfoRow; warnings: TraceWarning[] }> {
-  let src: FileSource;
-  try {
-    src = openFileSource(path);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) {
-      throw new TraceError("usage", "no such file", { file: path, section: "open", offset: 0 });
-    }
-    if (e instanceof Deno.errors.IsADirectory) {
-      throw new TraceError("usage", "is a directory, not a trace file", {
-        file: path,
-        section: "open",
-        offset: 0,
-      });
-    }
-    throw e;
-  }
+  const src: FileSource = openFileSource(path);
   try {
     const head = src.readAt(0, Math.min(src.size, 8192), "sniff");
     const fmt = sniffFormat(head);
