@@ -280,35 +280,21 @@ export class ReplayEngine {
     const view = this.state.viewFor(r, r.ts);
     const skip = view.deviceCount === 0 || (!q.full && q.pages <= 0);
     const runs = this.#runs;
-    const out = q.dma ? "sva" : "dma"; // the scope this request is outside of
-    for (let k = 0; k < runs.length; k++) {
-      const run = runs[k]!, p = run.policy;
-      if (p.advance !== undefined) p.advance(q.tsNs, run);
-      if (p.scope === out) run.requestsOutOfScope++;
-      else if (skip) run.skip();
-      else {
-        run.begin(q, view);
-        p.evaluate(q, view, run);
-        run.end();
-      }
-    }
+    for (let k = 0; k < runs.length; k++) this.#one(runs[k]!, view, skip);
     if (this.#hidden !== null) this.#one(this.#hidden, view, skip);
   }
 
+  /** Replays the current request under one policy (or counts it skipped or out of its scope). */
   #one(run: PolicyRun, view: ReturnType<BindingState["viewFor"]>, skip: boolean): void {
-    const p = run.policy;
-    if (p.advance !== undefined) p.advance(this.#req.tsNs, run);
-    if (p.scope === (this.#req.dma ? "sva" : "dma")) {
-      run.requestsOutOfScope++;
-      return;
+    const p = run.policy, q = this.#req;
+    if (p.advance !== undefined) p.advance(q.tsNs, run);
+    if (p.scope === (q.dma ? "sva" : "dma")) run.requestsOutOfScope++;
+    else if (skip) run.skip();
+    else {
+      run.begin(q, view);
+      p.evaluate(q, view, run);
+      run.end();
     }
-    if (skip) {
-      run.skip();
-      return;
-    }
-    run.begin(this.#req, view);
-    p.evaluate(this.#req, view, run);
-    run.end();
   }
 
   /**
