@@ -34,6 +34,11 @@ export const DEFAULT_EXIT_GRACE_NS = 100_000_000n;
 /**
  * Collects anomalies, keeping at most `maxPerKind` rows of each kind but counting all.
  *
+ * Each kept row remembers the collector's `seq` at the time it was kept: the engine gives every
+ * check and every policy run its own collector and sets `seq` to the position of the work in the
+ * sequential replay order, so {@linkcode AnomalyCollector.merge} can rebuild the rows a single
+ * collector would have kept, whatever order (or thread) the work actually ran in.
+ *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -47,8 +52,12 @@ export const DEFAULT_EXIT_GRACE_NS = 100_000_000n;
 export class AnomalyCollector {
   /** Kept rows, in the order found. */
   readonly rows: AnomalyRow[] = [];
+  /** The `seq` each kept row was found at (parallel to `rows`). */
+  readonly seqs: number[] = [];
   /** Total found, by kind. */
   readonly counts: Map<string, number> = new Map();
+  /** Position in the sequential replay order of what is being checked (set by the owner). */
+  seq = 0;
   readonly #max: number;
 
   /**
@@ -58,6 +67,11 @@ export class AnomalyCollector {
    */
   constructor(maxPerKind = 1000) {
     this.#max = maxPerKind;
+  }
+
+  /** Rows kept per kind. */
+  get maxPerKind(): number {
+    return this.#max;
   }
 
   /**
@@ -80,6 +94,7 @@ export class AnomalyCollector {
    */
   keep(a: AnomalyRow): void {
     this.rows.push(a);
+    this.seqs.push(this.seq);
   }
 
   /**
@@ -88,9 +103,52 @@ export class AnomalyCollector {
    * @param a the row
    */
   add(a: AnomalyRow): void {
-    const n = (this.counts.get(a.kind) ?? 0) + 1;
-    this.counts.set(a.kind, n);
-    if (n <= this.#max) this.rows.push(a);
+    if (this.count(a.kind)) this.keep(a);
+  }
+
+  /**
+   * Merges collectors: counts add up, and the rows kept are the first `maxPerKind` of each kind in
+   * `seq` order (rows with equal `seq` keep their collector's order). When each collector kept the
+   * first rows of its own work and `seq`s of different collectors never tie, that is exactly what
+   * one collector fed in `seq` order would hold.
+   *
+   * @param parts the collectors (or their rows, seqs and counts)
+   * @param maxPerKind rows kept per kind
+   * @returns the merged collector
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { AnomalyCollector } from "./checks.ts";
+   * const r = (detail: string) => ({ kind: "x", ts: 0n, policy: null, request_id: null, device: null,
+   *   pasid: null, mm: null, detail });
+   * const a = new AnomalyCollector(2), b = new AnomalyCollector(2);
+   * a.seq = 3; a.add(r("a3")); b.seq = 1; b.add(r("b1")); b.seq = 5; b.add(r("b5"));
+   * const m = AnomalyCollector.merge([a, b], 2);
+   * assert.deepEqual(m.rows.map((x) => x.detail), ["b1", "a3"]);
+   * assert(m.counts.get("x") === 3);
+   * ```
+   */
+  static merge(
+    parts: readonly Pick<AnomalyCollector, "rows" | "seqs" | "counts">[],
+    maxPerKind: number,
+  ): AnomalyCollector {
+    const out = new AnomalyCollector(maxPerKind);
+    const all: { seq: number; part: number; i: number }[] = [];
+    parts.forEach((p, part) => {
+      for (const [k, n] of p.counts) out.counts.set(k, (out.counts.get(k) ?? 0) + n);
+      for (let i = 0; i < p.rows.length; i++) all.push({ seq: p.seqs[i]!, part, i });
+    });
+    all.sort((a, b) => a.seq - b.seq || a.part - b.part || a.i - b.i);
+    const kept = new Map<string, number>();
+    for (const x of all) {
+      const row = parts[x.part]!.rows[x.i]!;
+      const n = (kept.get(row.kind) ?? 0) + 1;
+      kept.set(row.kind, n);
+      if (n > maxPerKind) continue;
+      out.rows.push(row);
+      out.seqs.push(x.seq);
+    }
+    return out;
   }
 }
 

@@ -29,12 +29,24 @@ import type { CostModel } from "./cost/cost_model.ts";
 import { costModel, DEFAULT_COST_MODEL } from "./cost/load_cost_model.ts";
 import { FidelityTracker } from "./fidelity.ts";
 import { bigintToNumber } from "./pfn_math.ts";
-import type { PolicyFactory, PolicyOptions, ReplayPolicy, RequestInfo } from "./policy.ts";
-import { PolicyRun, type RequestCostRow } from "./policy_run.ts";
+import type { PolicyFactory, PolicyOptions, ReplayPolicy } from "./policy.ts";
+import { PolicyRun, type RequestCostRow, type RunTotals } from "./policy_run.ts";
 import { BUILTIN_POLICY_NAMES, policyForKernel, resolvePolicy } from "./registry.ts";
+import {
+  BATCH_SIZE,
+  type BatchRun,
+  evaluateBatch,
+  evaluateRequest,
+  FLAG_DMA,
+  FLAG_FULL,
+  FLAG_SKIP,
+  LiveRequest,
+  RequestBatch,
+} from "./request_batch.ts";
+import { type RemoteRunSpec, ReplayWorkers, type ViewDef } from "./replay_workers.ts";
 import type { NotApplicablePolicy, PolicySummary, ReplayResult } from "./result.ts";
 import type { ProcessEventRow } from "./process_event.ts";
-import { BindingState } from "./state.ts";
+import { BindingState, type BindingView } from "./state.ts";
 
 /**
  * Sources whose requests are DMA-API (IOVA) ranges rather than mm ranges. A request is a DMA-API
@@ -86,39 +98,18 @@ export interface ReplayOptions {
   maxAnomaliesPerKind?: number;
   /** Tolerances of the checks. */
   checks?: CheckOptions;
+  /**
+   * Worker threads for the built-in policies (each policy's run stays on one thread; results are
+   * identical either way). Default: one per core, at most 2, used once a replay has more than
+   * {@linkcode PARALLEL_MIN_REQUESTS} requests; 0 replays everything on the calling thread. Runs
+   * with `onCommand` / `onRequestCost`, the fidelity run and user policies stay on the calling
+   * thread.
+   */
+  workers?: number;
 }
 
-/**
- * The engine's reused {@linkcode RequestInfo}. `tsNs` is computed on first read: converting a
- * bigint to a number costs about as much as evaluating a cheap policy, and only timer-driven
- * policies need it.
- */
-class LiveRequest implements RequestInfo {
-  id = 0;
-  ts = 0n;
-  #tsNs = 0;
-  #tsValid = true;
-  cpu = -1;
-  startPfn = 0;
-  endPfn = 0;
-  pages = 0;
-  full = false;
-  dma = false;
-  source = "";
-
-  get tsNs(): number {
-    if (!this.#tsValid) {
-      this.#tsNs = bigintToNumber(this.ts);
-      this.#tsValid = true;
-    }
-    return this.#tsNs;
-  }
-
-  setTs(ts: bigint): void {
-    this.ts = ts;
-    this.#tsValid = false;
-  }
-}
+/** Requests a replay must reach before built-in policies move to worker threads. */
+export const PARALLEL_MIN_REQUESTS = 4 * BATCH_SIZE;
 
 function majorityVendor(iommus: Iterable<IommuRow>): IommuVendor {
   const n = new Map<IommuVendor, number>();
@@ -155,16 +146,46 @@ function majorityVendor(iommus: Iterable<IommuRow>): IommuVendor {
 export class ReplayEngine {
   /** The binding state the requests are replayed against. */
   readonly state: BindingState;
+  /** Every shown run, in result order (slot = index + 1). */
   readonly #runs: PolicyRun[];
-  readonly #hidden: PolicyRun | null;
+  /** Runs replayed as each request arrives: callbacks or fidelity need them in step. */
+  readonly #now: BatchRun[] = [];
+  /** Runs replayed batch by batch on this thread. */
+  readonly #local: BatchRun[] = [];
+  /** Runs that may move to worker threads (built-ins named by string), with their specs. */
+  readonly #movable: (BatchRun & { spec: string })[] = [];
   readonly #baseline: string;
+  /** The engine's own checks' anomalies (each run has its own collector). */
   readonly #anomalies: AnomalyCollector;
+  readonly #maxPerKind: number;
   readonly #fidelity: FidelityTracker | null;
   readonly #children: ChildPasidChecker;
   readonly #forks: boolean;
   readonly #events: ProcessEventRow[];
   readonly #checks: CheckOptions;
+  readonly #model: CostModel;
+  readonly #policyOptions: PolicyOptions;
+  readonly #setup: { iommus: IommuRow[]; devices: DeviceRow[]; bindings: BindingRow[] };
   readonly #req: LiveRequest = new LiveRequest();
+  /** Seq stride: anomalies of request k sort at k * stride + slot. */
+  readonly #stride: number;
+  #workerCount: number;
+  #workers: ReplayWorkers | null = null;
+  #threads = 0;
+  /** Batches not yet replayed by the batch-by-batch runs (before the switch to workers). */
+  #pending: RequestBatch[] = [];
+  #batch: RequestBatch;
+  readonly #views: BindingView[] = [];
+  #viewIds = new Map<BindingView, number>();
+  readonly #viewDefs: ViewDef[] = [];
+  #viewsSent = 0;
+  readonly #sources: string[] = [];
+  #sourceIds = new Map<string, number>();
+  #sourcesSent = 0;
+  #lastView: BindingView | null = null;
+  #lastViewId = -1;
+  #lastSource = "";
+  #lastSourceId = -1;
   #lastTs: bigint | null = null;
   #requests = 0;
   #finished = false;
@@ -178,16 +199,21 @@ export class ReplayEngine {
    */
   constructor(setup: ReplaySetup, options: ReplayOptions = {}) {
     const iommus = [...setup.iommus];
-    this.state = new BindingState({ iommus, devices: setup.devices, bindings: setup.bindings });
+    const devices = [...setup.devices], bindings = [...setup.bindings];
+    this.#setup = { iommus, devices, bindings };
+    this.state = new BindingState({ iommus, devices, bindings });
     this.#events = [...(setup.process_events ?? [])];
     this.#checks = options.checks ?? {};
-    this.#anomalies = new AnomalyCollector(options.maxAnomaliesPerKind ?? 1000);
+    this.#maxPerKind = options.maxAnomaliesPerKind ?? 1000;
+    this.#anomalies = new AnomalyCollector(this.#maxPerKind);
     this.#children = new ChildPasidChecker(this.state, this.#events);
     this.#forks = this.#events.some((e) => e.kind === "fork");
     const model = typeof options.costModel === "object"
       ? options.costModel
       : costModel(options.costModel ?? DEFAULT_COST_MODEL);
+    this.#model = model;
     const popts = options.policyOptions ?? {};
+    this.#policyOptions = popts;
     const extra = options.extraPolicies ?? [];
     const specs = options.policies ?? BUILTIN_POLICY_NAMES;
     if (specs.length === 0) throw new UsageError("no policy to replay");
@@ -222,25 +248,36 @@ export class ReplayEngine {
       const kinds = new Set(policy.kinds.filter((k) => k.class !== "wait").map((k) => k.name));
       return new FidelityTracker(label, kinds, this.state.devices);
     };
+    this.#stride = resolved.length + 2;
+    const callbacks = options.onCommand !== undefined || options.onRequestCost !== undefined;
+    const extraNames = new Set(extra.map((x) => x.name));
     let tracker: FidelityTracker | null = null;
-    this.#runs = resolved.map((r) => {
+    this.#runs = resolved.map((r, i) => {
       const fid = fidPolicy === null ? fidRun(r.label, r.policy) : undefined;
       if (fid) tracker = fid;
-      return new PolicyRun(r.label, r.policy, model, {
+      const run = new PolicyRun(r.label, r.policy, model, {
         onCommand: options.onCommand,
         onRequestCost: options.onRequestCost,
-        anomalies: this.#anomalies,
+        anomalies: new AnomalyCollector(this.#maxPerKind),
         fidelity: fid,
       });
+      const slot = i + 1, spec = specs[i]!;
+      if (callbacks || fid !== undefined) this.#now.push({ run, slot });
+      else if (
+        typeof spec === "string" && !extraNames.has(spec.split("@")[0]!) &&
+        BUILTIN_POLICY_NAMES.includes(spec.split("@")[0]!)
+      ) this.#movable.push({ run, slot, spec });
+      else this.#local.push({ run, slot });
+      return run;
     });
-    this.#hidden = null;
     if (fidPolicy !== null && fidLabel !== null) {
       tracker = fidRun(fidLabel, fidPolicy)!;
       // the compared policy runs for fidelity only: no callbacks, its anomalies discarded
-      this.#hidden = new PolicyRun(fidLabel, fidPolicy, model, {
+      const run = new PolicyRun(fidLabel, fidPolicy, model, {
         anomalies: new AnomalyCollector(0),
         fidelity: tracker,
       });
+      this.#now.push({ run, slot: this.#stride - 1 });
     }
     this.#fidelity = tracker;
     this.#baseline = options.baseline ?? resolved[0]!.label;
@@ -249,6 +286,17 @@ export class ReplayEngine {
         `baseline "${this.#baseline}" is not among the policies (${[...labels].join(", ")})`,
       );
     }
+    const w = options.workers ?? ReplayWorkers.defaultCount();
+    if (!Number.isInteger(w) || w < 0) {
+      throw new UsageError(`workers must be a whole number >= 0, not ${w}`);
+    }
+    this.#workerCount = Math.min(w, this.#movable.length);
+    this.#batch = new RequestBatch(BATCH_SIZE, 0);
+  }
+
+  /** Worker threads this replay moved policies to (0 until it has enough requests, or never). */
+  get workerThreads(): number {
+    return this.#threads;
   }
 
   /**
@@ -264,37 +312,119 @@ export class ReplayEngine {
     if (s < 0 || e < s || (e >= SAFE && (r.end < r.start || r.end > U64_END))) {
       throw new UsageError(`request ${r.request_id}: bad range [${r.start}, ${r.end})`);
     }
-    this.#requests++;
-    const q = this.#req;
-    q.id = r.request_id;
-    q.setTs(r.ts);
-    q.cpu = r.cpu ?? -1;
-    q.startPfn = s < SAFE ? Math.floor(s / 4096) : Number(r.start >> 12n);
-    q.endPfn = e < SAFE ? Math.ceil(e / 4096) : Number((r.end + 4095n) >> 12n);
-    q.pages = q.endPfn - q.startPfn;
-    q.full = r.full || (s === 0 && r.end >= U64_MAX);
-    q.source = r.source;
-    q.dma = r.mm === null && (r.pasid === null || DMA_SOURCES.has(r.source));
-    if (this.#forks) this.#children.checkRequest(r, this.#anomalies);
-    this.#fidelity?.openRequest(q.cpu, q.id, q.ts, r.pasid);
+    const ordinal = this.#requests++;
+    const startPfn = s < SAFE ? Math.floor(s / 4096) : Number(r.start >> 12n);
+    const endPfn = e < SAFE ? Math.ceil(e / 4096) : Number((r.end + 4095n) >> 12n);
+    const full = r.full || (s === 0 && r.end >= U64_MAX);
+    const dma = r.mm === null && (r.pasid === null || DMA_SOURCES.has(r.source));
+    const cpu = r.cpu ?? -1;
+    if (this.#forks) {
+      this.#anomalies.seq = ordinal * this.#stride;
+      this.#children.checkRequest(r, this.#anomalies);
+    }
+    this.#fidelity?.openRequest(cpu, r.request_id, r.ts, r.pasid);
     const view = this.state.viewFor(r, r.ts);
-    const skip = view.deviceCount === 0 || (!q.full && q.pages <= 0);
-    const runs = this.#runs;
-    for (let k = 0; k < runs.length; k++) this.#one(runs[k]!, view, skip);
-    if (this.#hidden !== null) this.#one(this.#hidden, view, skip);
+    const skip = view.deviceCount === 0 || (!full && endPfn - startPfn <= 0);
+    let viewId = this.#lastViewId;
+    if (view !== this.#lastView) {
+      viewId = this.#viewIds.get(view) ?? -1;
+      if (viewId < 0) {
+        viewId = this.#views.length;
+        this.#views.push(view);
+        this.#viewIds.set(view, viewId);
+        this.#viewDefs.push({ mm: r.mm, pasid: r.pasid, ts: r.ts });
+      }
+      this.#lastView = view;
+      this.#lastViewId = viewId;
+    }
+    let sourceId = this.#lastSourceId;
+    if (r.source !== this.#lastSource || sourceId < 0) {
+      sourceId = this.#sourceIds.get(r.source) ?? -1;
+      if (sourceId < 0) {
+        sourceId = this.#sources.length;
+        this.#sources.push(r.source);
+        this.#sourceIds.set(r.source, sourceId);
+      }
+      this.#lastSource = r.source;
+      this.#lastSourceId = sourceId;
+    }
+    const b = this.#batch;
+    const flags = (full ? FLAG_FULL : 0) | (dma ? FLAG_DMA : 0) | (skip ? FLAG_SKIP : 0);
+    b.push(r.request_id, r.ts, cpu, startPfn, endPfn, flags, sourceId, viewId);
+    const now = this.#now;
+    if (now.length > 0) {
+      const q = this.#req;
+      q.load(b, b.n - 1, this.#sources);
+      for (let k = 0; k < now.length; k++) {
+        const { run, slot } = now[k]!;
+        run.anomalies.seq = ordinal * this.#stride + slot;
+        evaluateRequest(run, q, view, skip);
+      }
+    }
+    if (b.full) this.#flushBatch();
   }
 
-  /** Replays the current request under one policy (or counts it skipped or out of its scope). */
-  #one(run: PolicyRun, view: ReturnType<BindingState["viewFor"]>, skip: boolean): void {
-    const p = run.policy, q = this.#req;
-    if (p.advance !== undefined) p.advance(q.tsNs, run);
-    if (p.scope === (q.dma ? "sva" : "dma")) run.requestsOutOfScope++;
-    else if (skip) run.skip();
-    else {
-      run.begin(q, view);
-      p.evaluate(q, view, run);
-      run.end();
+  /** Hands the current batch to the batch-by-batch runs (here or on workers). */
+  #flushBatch(): void {
+    const b = this.#batch;
+    if (b.n === 0) return;
+    if (this.#local.length + this.#movable.length === 0) {
+      b.n = 0; // only per-request runs: the batch is scratch space
+      return;
     }
+    this.#batch = new RequestBatch(BATCH_SIZE, this.#requests);
+    if (this.#workers !== null) {
+      evaluateBatch(b, this.#local, this.#views, this.#sources, this.#stride, this.#req);
+      this.#post(b);
+      return;
+    }
+    if (this.#workerCount === 0) {
+      // no workers will take the movable runs: replay them here now
+      evaluateBatch(b, this.#local, this.#views, this.#sources, this.#stride, this.#req);
+      evaluateBatch(b, this.#movable, this.#views, this.#sources, this.#stride, this.#req);
+      return;
+    }
+    this.#pending.push(b);
+    if (this.#requests >= PARALLEL_MIN_REQUESTS) this.#startWorkers();
+  }
+
+  /** Moves the movable runs to workers and hands them (and the local runs) the pending batches. */
+  #startWorkers(): void {
+    const n = this.#workerCount;
+    const assignment: RemoteRunSpec[][] = Array.from({ length: n }, () => []);
+    this.#movable.forEach(({ run, slot, spec }, i) => {
+      assignment[i % n]!.push({ label: run.label, spec, slot });
+    });
+    try {
+      this.#workers = new ReplayWorkers({
+        setup: this.#setup,
+        policyOptions: this.#policyOptions,
+        model: this.#model,
+        maxPerKind: this.#maxPerKind,
+        stride: this.#stride,
+      }, assignment);
+    } catch {
+      // no threads here (a sandbox without workers): everything stays on this thread
+      this.#workerCount = 0;
+      for (const b of this.#pending.splice(0)) {
+        evaluateBatch(b, this.#local, this.#views, this.#sources, this.#stride, this.#req);
+        evaluateBatch(b, this.#movable, this.#views, this.#sources, this.#stride, this.#req);
+      }
+      return;
+    }
+    this.#threads = n;
+    for (const b of this.#pending.splice(0)) {
+      evaluateBatch(b, this.#local, this.#views, this.#sources, this.#stride, this.#req);
+      this.#post(b);
+    }
+  }
+
+  #post(b: RequestBatch): void {
+    const views = this.#viewDefs.slice(this.#viewsSent);
+    const sources = this.#sources.slice(this.#sourcesSent);
+    this.#viewsSent = this.#viewDefs.length;
+    this.#sourcesSent = this.#sources.length;
+    this.#workers!.post(b, views, sources);
   }
 
   /**
@@ -305,6 +435,7 @@ export class ReplayEngine {
    */
   pushObserved(c: ObservedCommandRow): void {
     this.#order(c.ts, "observed command", c.command_id);
+    this.#anomalies.seq = this.#requests * this.#stride - 1;
     checkObservedPasid(
       this.state,
       c,
@@ -333,68 +464,95 @@ export class ReplayEngine {
   finish(): ReplayResult {
     if (this.#finished) throw new UsageError("replay already finished");
     this.#finished = true;
-    for (const run of [...this.#runs, ...(this.#hidden ? [this.#hidden] : [])]) {
+    this.#flushBatch();
+    const local = [...this.#local];
+    if (this.#workers === null) {
+      // never moved: the movable runs replay the pending batches here
+      local.push(...this.#movable);
+      for (const b of this.#pending.splice(0)) {
+        evaluateBatch(b, local, this.#views, this.#sources, this.#stride, this.#req);
+      }
+    }
+    const end = this.#requests * this.#stride;
+    const totals = new Map<string, RunTotals>();
+    const collectors: Pick<AnomalyCollector, "rows" | "seqs" | "counts">[] = [this.#anomalies];
+    for (const { run, slot } of [...this.#now, ...local]) {
+      run.anomalies.seq = end + slot;
       run.policy.finish?.(run);
+      // the hidden fidelity run's anomalies are not the trace's (it is not a shown policy)
+      if (this.#runs.includes(run)) collectors.push(run.anomalies);
+      totals.set(run.label, run.totals());
+    }
+    if (this.#workers !== null) {
+      for (const r of this.#workers.finish(this.#requests)) {
+        totals.set(r.label, r.totals);
+        collectors.push({ ...r.anomalies, counts: new Map(r.anomalies.counts) });
+      }
+      this.#workers = null;
     }
     const fidelity = this.#fidelity?.finish() ?? null;
+    this.#anomalies.seq = end + this.#stride - 1;
     checkLifecycle(this.state, this.#events, this.#anomalies, this.#checks, this.#children);
+    const anomalies = AnomalyCollector.merge(collectors, this.#maxPerKind);
+    // only the shown runs (the hidden fidelity run shares its label with none of them)
+    const done = this.#runs.map((run) => ({ run, t: totals.get(run.label)! }));
     // A policy none of whose requests was in its scope does not apply to this trace.
-    const applies = (r: PolicyRun) =>
-      r.requestsOutOfScope === 0 || r.requests + r.requestsSkipped > 0;
-    const runs = this.#runs.filter(applies);
-    const notApplicable: NotApplicablePolicy[] = this.#runs.filter((r) => !applies(r)).map((r) => ({
-      name: r.label,
-      scope: r.policy.scope ?? "any",
-      requests_out_of_scope: r.requestsOutOfScope,
-      reason: r.policy.scope === "dma"
+    type Done = (typeof done)[number];
+    const applies = (d: Done) =>
+      d.t.requestsOutOfScope === 0 || d.t.requests + d.t.requestsSkipped > 0;
+    const runs = done.filter(applies);
+    const notApplicable: NotApplicablePolicy[] = done.filter((d) => !applies(d)).map((d) => ({
+      name: d.run.label,
+      scope: d.run.policy.scope ?? "any",
+      requests_out_of_scope: d.t.requestsOutOfScope,
+      reason: d.run.policy.scope === "dma"
         ? "no DMA-API unmap request in the trace (it models DMA domains, not SVA)"
         : "no SVA (mm) request in the trace (it models SVA, not DMA-API unmaps)",
     }));
     // Each policy is compared with the baseline when both model the same requests, else with the
     // first applicable policy that does (dma-strict vs dma-lazy on a mixed trace).
-    const same = (a: PolicyRun, b: PolicyRun) => {
-      const x = a.policy.scope ?? "any", y = b.policy.scope ?? "any";
+    const same = (a: Done, b: Done) => {
+      const x = a.run.policy.scope ?? "any", y = b.run.policy.scope ?? "any";
       return x === "any" || y === "any" || x === y;
     };
-    const preferred = runs.find((r) => r.label === this.#baseline) ?? runs[0];
-    const baseOf = (run: PolicyRun): PolicyRun =>
-      preferred !== undefined && same(run, preferred)
+    const preferred = runs.find((d) => d.run.label === this.#baseline) ?? runs[0];
+    const baseOf = (d: Done): Done =>
+      preferred !== undefined && same(d, preferred)
         ? preferred
-        : runs.find((r) => same(run, r) && (r.policy.scope ?? "any") !== "any") ?? run;
+        : runs.find((r) => same(d, r) && (r.run.policy.scope ?? "any") !== "any") ?? d;
     const ratio = (a: number, b: number) => (b === 0 ? null : a / b);
-    const policies: PolicySummary[] = runs.map((run) => {
-      const base = baseOf(run);
+    const modeled = (t: RunTotals) => t.syncNs + t.asyncNs;
+    const policies: PolicySummary[] = runs.map((d) => {
+      const { run, t } = d;
+      const base = baseOf(d);
       const descriptors: Record<string, number> = {};
       run.policy.kinds.forEach((k, i) => {
-        descriptors[k.name] = (descriptors[k.name] ?? 0) + run.kindCount[i]!;
+        descriptors[k.name] = (descriptors[k.name] ?? 0) + t.kindCount[i]!;
       });
-      const req = run.pagesRequested.value(), inv = run.pagesInvalidated.value();
+      const req = t.pagesRequested, inv = t.pagesInvalidated;
       return {
         name: run.label,
         description: run.policy.description,
         cost_model: run.model.name,
-        requests: run.requests,
-        requests_skipped: run.requestsSkipped,
-        requests_out_of_scope: run.requestsOutOfScope,
-        submissions: run.submissions,
-        traps: run.traps,
+        requests: t.requests,
+        requests_skipped: t.requestsSkipped,
+        requests_out_of_scope: t.requestsOutOfScope,
+        submissions: t.submissions,
+        traps: t.traps,
         descriptors,
         pages_requested: req,
         pages_invalidated: inv,
         over_invalidation: req === 0n ? null : Number(inv) / Number(req),
-        full_flushes: run.fullFlushes,
-        modeled_ns: run.modeledNs,
-        modeled_ns_requests: run.syncNs,
-        modeled_ns_deferred: run.asyncNs,
-        modeled_ns_per_request: {
-          ...run.perRequest.summary(),
-          approximate: run.perRequest.approximate,
-        },
-        uncovered: run.uncovered,
+        full_flushes: t.fullFlushes,
+        modeled_ns: modeled(t),
+        modeled_ns_requests: t.syncNs,
+        modeled_ns_deferred: t.asyncNs,
+        modeled_ns_per_request: { ...t.perRequest, approximate: t.approximate },
+        uncovered: t.uncovered,
         ratio_to_baseline: {
-          baseline: base.label,
-          modeled_ns: ratio(run.modeledNs, base.modeledNs),
-          submissions: ratio(run.submissions, base.submissions),
+          baseline: base.run.label,
+          modeled_ns: ratio(modeled(t), modeled(base.t)),
+          submissions: ratio(t.submissions, base.t.submissions),
         },
       };
     });
@@ -402,8 +560,8 @@ export class ReplayEngine {
       policies,
       not_applicable: notApplicable,
       fidelity,
-      anomalies: this.#anomalies.rows,
-      anomaly_counts: Object.fromEntries(this.#anomalies.counts),
+      anomalies: anomalies.rows,
+      anomaly_counts: Object.fromEntries(anomalies.counts),
       requests: this.#requests,
     };
   }

@@ -20,7 +20,7 @@ import type { AnomalyRow, ReplayedCommandRow } from "../canonical.ts";
 import type { AnomalyCollector } from "./checks.ts";
 import type { CostModel } from "./cost/cost_model.ts";
 import { descriptorNs } from "./cost/cost_model.ts";
-import { Distribution } from "./distribution.ts";
+import { Distribution, type DistributionSummary } from "./distribution.ts";
 import { ExactSum } from "./exact_sum.ts";
 import type { FidelityTracker } from "./fidelity.ts";
 import { CLASS_CODE } from "./kinds.ts";
@@ -57,6 +57,41 @@ export interface PolicyRunHooks {
   anomalies: AnomalyCollector;
   /** Set when this run is the one compared with the observed commands. */
   fidelity?: FidelityTracker | undefined;
+}
+
+/**
+ * A run's counters once it is over: what the summary is built from, the same whether the run
+ * went on this thread or in a replay worker (where it travels by structured clone).
+ */
+export interface RunTotals {
+  /** Count per kind (index = policy kind index). */
+  kindCount: number[];
+  /** Requests evaluated. */
+  requests: number;
+  /** Requests skipped. */
+  requestsSkipped: number;
+  /** Requests outside the policy's scope. */
+  requestsOutOfScope: number;
+  /** Submissions (waits). */
+  submissions: number;
+  /** Traps. */
+  traps: number;
+  /** Full-scope commands. */
+  fullFlushes: number;
+  /** Caches left with requested pages not invalidated. */
+  uncovered: number;
+  /** Modeled time on requests' paths (ns). */
+  syncNs: number;
+  /** Modeled time of deferred flushes (ns). */
+  asyncNs: number;
+  /** Requested pages per reached cache. */
+  pagesRequested: bigint;
+  /** Invalidated pages per reached cache. */
+  pagesInvalidated: bigint;
+  /** Per-request modeled times. */
+  perRequest: DistributionSummary;
+  /** The per-request distribution is bucketed. */
+  approximate: boolean;
 }
 
 function hex(pfn: number): string {
@@ -177,6 +212,35 @@ export class PolicyRun implements CommandSink {
   /** Modeled time in total (ns). */
   get modeledNs(): number {
     return this.syncNs + this.asyncNs;
+  }
+
+  /** Where this run's anomalies go (the engine sets its `seq` before each request). */
+  get anomalies(): AnomalyCollector {
+    return this.hooks.anomalies;
+  }
+
+  /**
+   * The counters, for the summary.
+   *
+   * @returns the totals
+   */
+  totals(): RunTotals {
+    return {
+      kindCount: [...this.kindCount],
+      requests: this.requests,
+      requestsSkipped: this.requestsSkipped,
+      requestsOutOfScope: this.requestsOutOfScope,
+      submissions: this.submissions,
+      traps: this.traps,
+      fullFlushes: this.fullFlushes,
+      uncovered: this.uncovered,
+      syncNs: this.syncNs,
+      asyncNs: this.asyncNs,
+      pagesRequested: this.pagesRequested.value(),
+      pagesInvalidated: this.pagesInvalidated.value(),
+      perRequest: this.perRequest.summary(),
+      approximate: this.perRequest.approximate,
+    };
   }
 
   /**
