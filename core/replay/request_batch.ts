@@ -205,29 +205,36 @@ export class LiveRequest implements RequestInfo {
   source = "";
   #ts = 0n;
   #tsNs = 0;
-  #tsValid = true;
+  /** 0: `#ts` and `#tsNs` valid; 1: `#tsNs` stale; 2: both still in the batch row. */
+  #stale = 0;
+  #batch: RequestBatch | null = null;
+  #row = 0;
 
   /** Time (ns). */
   get ts(): bigint {
+    if (this.#stale === 2) {
+      this.#ts = this.#batch!.tsAt(this.#row);
+      this.#stale = 1;
+    }
     return this.#ts;
   }
 
   set ts(ts: bigint) {
     this.#ts = ts;
-    this.#tsValid = false;
+    this.#stale = 1;
   }
 
   /** Time (ns) as a number. */
   get tsNs(): number {
-    if (!this.#tsValid) {
-      this.#tsNs = bigintToNumber(this.#ts);
-      this.#tsValid = true;
+    if (this.#stale !== 0) {
+      this.#tsNs = bigintToNumber(this.ts);
+      this.#stale = 0;
     }
     return this.#tsNs;
   }
 
   /**
-   * Loads row `i` of a batch.
+   * Loads row `i` of a batch (its time is read from the batch only if asked for).
    *
    * @param b the batch
    * @param i the row
@@ -235,7 +242,9 @@ export class LiveRequest implements RequestInfo {
    */
   load(b: RequestBatch, i: number, sources: readonly string[]): void {
     this.id = b.id[i]!;
-    this.ts = b.tsAt(i);
+    this.#batch = b;
+    this.#row = i;
+    this.#stale = 2;
     this.cpu = b.cpu[i]!;
     const s = b.startPfn[i]!, e = b.endPfn[i]!, f = b.flags[i]!;
     this.startPfn = s;
@@ -299,11 +308,19 @@ export function evaluateBatch(
   q: LiveRequest,
 ): void {
   for (const { run, slot } of runs) {
-    const anomalies = run.anomalies;
+    const anomalies = run.anomalies, p = run.policy;
+    // requests outside the policy's scope are only counted, unless it keeps timers
+    const scope = p.advance !== undefined ? -1 : p.scope === "sva" ? 1 : p.scope === "dma" ? 0 : -1;
+    const flags = b.flags, vs = b.view;
     for (let i = 0; i < b.n; i++) {
+      const f = flags[i]!;
+      if (scope >= 0 && ((f & FLAG_DMA) !== 0 ? 1 : 0) === scope) {
+        run.requestsOutOfScope++;
+        continue;
+      }
       q.load(b, i, sources);
       anomalies.seq = (b.first + i) * stride + slot;
-      evaluateRequest(run, q, views[b.view[i]!]!, (b.flags[i]! & FLAG_SKIP) !== 0);
+      evaluateRequest(run, q, views[vs[i]!]!, (f & FLAG_SKIP) !== 0);
     }
   }
 }
