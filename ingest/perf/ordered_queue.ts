@@ -19,6 +19,31 @@ export const DEFAULT_MAX_QUEUED = 1 << 21;
 export type Emit<T> = (hi: number, lo: number, ref: T, a: number, b: number, c: number) => void;
 
 /**
+ * Receives delivered records in bulk (no call per record): records `order[j]` (or `j` when `order`
+ * is null), for `j < k`, of the arrays, in time order. The arrays are only read.
+ */
+export type BatchEmit<T> = (
+  hi: Uint32Array,
+  lo: Uint32Array,
+  refs: readonly T[],
+  a: Int32Array,
+  b: Int32Array,
+  c: Int32Array,
+  order: Uint32Array | null,
+  k: number,
+) => void;
+
+/** A {@linkcode BatchEmit} calling `emit` once per record. */
+function each<T>(emit: Emit<T>): BatchEmit<T> {
+  return (hi, lo, refs, a, b, c, order, k) => {
+    for (let j = 0; j < k; j++) {
+      const i = order === null ? j : order[j]!;
+      emit(hi[i]!, lo[i]!, refs[i]!, a[i]!, b[i]!, c[i]!);
+    }
+  };
+}
+
+/**
  * A time-ordering queue.
  *
  * @example
@@ -129,10 +154,18 @@ export class OrderedQueue<T> {
     if (this.emitted && (hi < this.lastHi || (hi === this.lastHi && lo < this.lastLo))) {
       this.unordered++;
     }
-    if (this.n >= this.maxQueued && emit) {
-      this.forcedFlushes++;
-      this.deliver(emit, Math.floor(this.n / 2), -1, 0);
-    }
+    if (this.n >= this.maxQueued && emit) this.spill(each(emit));
+  }
+
+  /**
+   * At the cap (see `maxQueued`): delivers the older half early. A caller that pushes without an
+   * `emit` calls this when `size` reaches `maxQueued`.
+   *
+   * @param emit receives records in time order
+   */
+  spill(emit: BatchEmit<T>): void {
+    this.forcedFlushes++;
+    this.deliver(emit, Math.floor(this.n / 2), -1, 0);
   }
 
   /**
@@ -141,6 +174,15 @@ export class OrderedQueue<T> {
    * @param emit receives records in time order
    */
   round(emit: Emit<T>): void {
+    this.roundBatch(each(emit));
+  }
+
+  /**
+   * {@linkcode round} handing the records over in bulk.
+   *
+   * @param emit receives records in time order
+   */
+  roundBatch(emit: BatchEmit<T>): void {
     this.deliver(emit, -1, this.limHi, this.limLo);
     this.limHi = this.maxHi;
     this.limLo = this.maxLo;
@@ -152,6 +194,15 @@ export class OrderedQueue<T> {
    * @param emit receives records in time order
    */
   flush(emit: Emit<T>): void {
+    this.flushBatch(each(emit));
+  }
+
+  /**
+   * {@linkcode flush} handing the records over in bulk.
+   *
+   * @param emit receives records in time order
+   */
+  flushBatch(emit: BatchEmit<T>): void {
     this.deliver(emit, this.n, -1, 0);
   }
 
@@ -159,7 +210,7 @@ export class OrderedQueue<T> {
    * Sorts and delivers either the first `count` records (count >= 0) or those with a time up to
    * (limHi, limLo).
    */
-  private deliver(emit: Emit<T>, count: number, limHi: number, limLo: number): void {
+  private deliver(emit: BatchEmit<T>, count: number, limHi: number, limLo: number): void {
     const n = this.n;
     if (n === 0) return;
     const order = this.sortedOrder();
@@ -209,14 +260,7 @@ export class OrderedQueue<T> {
     this.lastLo = lo[last]!;
     this.emitted = true;
     // The old arrays are only read from here on (a push during emit goes to the new ones).
-    if (order === null) {
-      for (let i = 0; i < k; i++) emit(hi[i]!, lo[i]!, refs[i]!, a[i]!, b[i]!, c[i]!);
-    } else {
-      for (let j = 0; j < k; j++) {
-        const i = order[j]!;
-        emit(hi[i]!, lo[i]!, refs[i]!, a[i]!, b[i]!, c[i]!);
-      }
-    }
+    emit(hi, lo, refs, a, b, c, order, k);
   }
 
   /** Spare arrays as long as the current ones. */
