@@ -288,6 +288,27 @@ export class IntColumn implements ColumnBuilder {
     this.valid.grow(this.cap);
   }
 
+  /** Makes room for `rows` rows in all. */
+  reserve(rows: number): void {
+    while (this.cap < rows) this.grow();
+  }
+
+  /**
+   * Appends `src[idx[j]]` for `j` in `[a, b)` to a 4-byte column.
+   *
+   * @param src values
+   * @param idx rows of `src` to take
+   * @param a first position in `idx`
+   * @param b end position in `idx`
+   */
+  push32Rows(src: Int32Array, idx: Int32Array, a: number, b: number): void {
+    let n = this.n;
+    this.reserve(n + b - a);
+    const w = this.i32;
+    for (let j = a; j < b; j++) w[n++] = src[idx[j]!]!;
+    this.n = n;
+  }
+
   /** Writes `x` as row `i`, little endian, truncated to the column's size. */
   private put(i: number, x: number | bigint): void {
     const dv = this.dv;
@@ -440,6 +461,36 @@ export class TsColumn implements ColumnBuilder {
     this.n++;
   }
 
+  /**
+   * Appends the times `hi[idx[j]] * 2^32 + lo[idx[j]]` for `j` in `[a, b)`.
+   *
+   * @param lo low words
+   * @param hi high words
+   * @param idx rows to take
+   * @param a first position in `idx`
+   * @param b end position in `idx`
+   */
+  pushWordsRows(lo: Int32Array, hi: Int32Array, idx: Int32Array, a: number, b: number): void {
+    const need = this.n + b - a;
+    if (need > this.arr.length) {
+      let len = this.arr.length * 2;
+      while (len < need) len *= 2;
+      const na = new BigInt64Array(len);
+      na.set(this.arr);
+      this.arr = na;
+      this.words = new Int32Array(na.buffer);
+    }
+    const w = this.words;
+    let o = 2 * this.n;
+    for (let j = a; j < b; j++) {
+      const i = idx[j]!;
+      w[o] = lo[i]!;
+      w[o + 1] = hi[i]!;
+      o += 2;
+    }
+    this.n = need;
+  }
+
   /** Appends a bigint. */
   push(x: bigint): void {
     this.ensure();
@@ -539,6 +590,65 @@ export class StringColumn implements ColumnBuilder {
       this.lastIdx = k;
     }
     this.pushIndex(k);
+  }
+
+  /**
+   * {@linkcode pushKeyedString} of `keys[idx[j]]`, `names[idx[j]]` for `j` in `[a, b)`.
+   *
+   * @param keys numeric keys
+   * @param names the string of each key
+   * @param idx rows to take
+   * @param a first position in `idx`
+   * @param b end position in `idx`
+   */
+  pushKeyedRows(keys: Int32Array, names: string[], idx: Int32Array, a: number, b: number): void {
+    this.reserve(this.n + b - a);
+    const out = this.idx;
+    let n = this.n;
+    let lastKey = this.lastKey;
+    let k = this.lastIdx;
+    for (let j = a; j < b; j++) {
+      const i = idx[j]!;
+      const key = keys[i]!;
+      if (key !== lastKey) {
+        k = this.keyIndex(key);
+        if (k < 0) {
+          k = this.intern(names[i]!);
+          this.setKeyIndex(key, k);
+        }
+        lastKey = key;
+      }
+      out[n++] = k;
+    }
+    this.lastKey = lastKey;
+    this.lastIdx = k;
+    this.n = n;
+  }
+
+  /**
+   * {@linkcode pushKeyedString} of the same key and string `count` times.
+   *
+   * @param key numeric key
+   * @param s the string of `key`
+   * @param count rows
+   */
+  pushKeyedStringN(key: number, s: string, count: number): void {
+    if (count <= 0) return;
+    this.pushKeyedString(key, s);
+    this.reserve(this.n + count - 1);
+    this.idx.fill(this.lastIdx, this.n, this.n + count - 1);
+    this.n += count - 1;
+  }
+
+  /** Makes room for `rows` rows in all. */
+  private reserve(rows: number): void {
+    if (rows <= this.idx.length) return;
+    let len = this.idx.length * 2;
+    while (len < rows) len *= 2;
+    const na = new Int32Array(len);
+    na.set(this.idx);
+    this.idx = na;
+    this.valid.grow(na.length);
   }
 
   /** The dictionary index cached for a key in this batch, or -1. */
@@ -677,6 +787,29 @@ export class KeyedDictColumn implements ColumnBuilder {
       this.idx = na;
     }
     this.idx[this.n++] = i;
+  }
+
+  /**
+   * Appends `src[idx[j]]` for `j` in `[a, b)`.
+   *
+   * @param src name indices
+   * @param idx rows to take
+   * @param a first position in `idx`
+   * @param b end position in `idx`
+   */
+  pushRows(src: Int32Array, idx: Int32Array, a: number, b: number): void {
+    const need = this.n + b - a;
+    if (need > this.idx.length) {
+      let len = this.idx.length * 2;
+      while (len < need) len *= 2;
+      const na = new Int32Array(len);
+      na.set(this.idx);
+      this.idx = na;
+    }
+    const out = this.idx;
+    let n = this.n;
+    for (let j = a; j < b; j++) out[n++] = src[idx[j]!]!;
+    this.n = n;
   }
 
   appendRecord(): void {

@@ -33,6 +33,7 @@ import {
   StringColumn,
   TsColumn,
 } from "./columns.ts";
+import type { RecordRows } from "./record_rows.ts";
 
 /** A table's finished batch as column parts, to be encoded by {@linkcode encodeBatch}. */
 export interface BatchParts {
@@ -217,6 +218,13 @@ export interface EventTable {
   ordinal: number;
   /** How `addRecord` copies the own fields (null: column by column). */
   plan?: RecordPlan | null;
+  /**
+   * Offsets of `common_flags` and `common_preempt_count` in the records (binary tables; 2 and 3
+   * when the format lacks them), for `addRecordRows`.
+   */
+  flagsAt?: number;
+  /** See `flagsAt`. */
+  preemptAt?: number;
 }
 
 /**
@@ -401,6 +409,8 @@ export class RawTables {
       fieldNames: f.ownFields.map((x) => x.name),
       ordinal: this.tables.length,
       plan: recordPlan(own),
+      flagsAt: f.fields.find((x) => x.name === "common_flags")?.offset ?? 2,
+      preemptAt: f.fields.find((x) => x.name === "common_preempt_count")?.offset ?? 3,
     };
     this.register(t);
     return t;
@@ -586,6 +596,196 @@ export class RawTables {
       if (t.builder.ts.length >= this.batchRows) this.flushTable(t);
       if (ix.builder.ts.length >= this.batchRows) this.flushTable(ix);
     } else this.rowDone(t);
+  }
+
+  /**
+   * Appends a block of rows from binary records, then empties it: for each row the same as
+   * `tsPushSplit(t, tsHi, tsLo, 0)` then `addRecord` of its table with the flags and preempt
+   * count of its record, buffer `""` (key 0), but filled column by column. Make the tables before
+   * gathering the rows that use them and add gathered rows before making another table: a batch
+   * of the events index names the tables that exist when it is flushed, as row by row.
+   *
+   * @param r the rows (tables by ordinal, made by {@linkcode tableForFormat})
+   */
+  addRecordRows(r: RecordRows): void {
+    const m = r.length;
+    if (m === 0) return;
+    const nt = this.tables.length;
+    // Rows grouped by table, in order within each group (a counting sort).
+    if (this.groupStart.length < nt + 1) this.groupStart = new Int32Array(nt + 1);
+    if (this.grouped.length < m) {
+      this.grouped = new Int32Array(r.capacity);
+      this.identity = Int32Array.from({ length: r.capacity }, (_, i) => i);
+    }
+    const gs = this.groupStart;
+    gs.fill(0, 0, nt + 1);
+    const tab = r.table;
+    for (let i = 0; i < m; i++) gs[tab[i]! + 1]!++;
+    for (let t = 0; t < nt; t++) gs[t + 1]! += gs[t]!;
+    const g = this.grouped;
+    for (let i = 0; i < m; i++) g[gs[tab[i]!]!++] = i;
+    // gs[t] is now the end of table t's group (and the start of t + 1's).
+    let a = 0;
+    for (let t = 0; t < nt; t++) {
+      const e = gs[t]!;
+      if (e > a) this.tableRows(this.tables[t]!, r, g, a, e);
+      a = e;
+    }
+    const ix = this.index;
+    if (ix !== null) {
+      const id = this.identity;
+      let j = 0;
+      while (j < m) {
+        const b = Math.min(m, j + this.batchRows - ix.builder.ts.length);
+        ix.builder.ts.pushWordsRows(r.tsLo, r.tsHi, id, j, b);
+        const c = ix.common;
+        c.cpu.push32Rows(r.cpu, id, j, b);
+        c.pid.push32Rows(r.pid, id, j, b);
+        c.comm.pushKeyedRows(r.commKey, r.comm, id, j, b);
+        this.indexSys!.pushRows(tab, id, j, b);
+        this.indexEv!.pushRows(tab, id, j, b);
+        c.buffer.pushKeyedStringN(0, "", b - j);
+        if (ix.builder.ts.length >= this.batchRows) this.flushTable(ix);
+        j = b;
+      }
+    }
+    r.clear();
+  }
+
+  private groupStart = new Int32Array(0);
+  private grouped = new Int32Array(0);
+  private identity = new Int32Array(0);
+
+  /** Appends rows `g[a..b)` of `r` to table `t`, batch by batch. */
+  private tableRows(t: EventTable, r: RecordRows, g: Int32Array, a: number, b: number): void {
+    while (a < b) {
+      const e = Math.min(b, a + this.batchRows - t.builder.ts.length);
+      this.tableSegment(t, r, g, a, e);
+      t.builder.rows += e - a;
+      if (t.builder.ts.length >= this.batchRows) this.flushTable(t);
+      a = e;
+    }
+  }
+
+  /** Appends rows `g[a..b)` of `r` to table `t` (room in the batch for all). */
+  private tableSegment(t: EventTable, r: RecordRows, g: Int32Array, a: number, b: number): void {
+    const c = t.common;
+    t.builder.ts.pushWordsRows(r.tsLo, r.tsHi, g, a, b);
+    c.cpu.push32Rows(r.cpu, g, a, b);
+    c.pid.push32Rows(r.pid, g, a, b);
+    c.comm.pushKeyedRows(r.commKey, r.comm, g, a, b);
+    c.buffer.pushKeyedStringN(0, "", b - a);
+    const bytes = r.bytes, views = r.views, buf = r.buf, start = r.start, len = r.len;
+    // flags and preempt_count from the record (0 when it is too short).
+    const fl = c.flags, pr = c.preempt;
+    const fo = t.flagsAt ?? 2, po = t.preemptAt ?? 3;
+    let n = fl.n;
+    fl.reserve(n + b - a);
+    pr.reserve(pr.n + b - a);
+    const fb = fl.buf, pb = pr.buf;
+    for (let j = a; j < b; j++) {
+      const i = g[j]!;
+      const by = bytes[buf[i]!]!, s = start[i]!, l = len[i]!;
+      fb[n] = fo < l ? by[s + fo]! : 0;
+      pb[n] = po < l ? by[s + po]! : 0;
+      n++;
+    }
+    fl.n = n;
+    pr.n = n;
+    const p = t.plan;
+    const own = p ? p.rest : t.builder.own;
+    if (p) {
+      const min = p.minLen;
+      for (let k = 0; k < p.c8.length; k++) {
+        const col = p.c8[k]!, o = p.o8[k]!;
+        col.reserve(col.n + b - a);
+        let w = col.i32;
+        let n = col.n;
+        for (let j = a; j < b; j++) {
+          const i = g[j]!;
+          const l = len[i]!;
+          if (l >= min) {
+            const v = views[buf[i]!]!, at = start[i]! + o;
+            w[2 * n] = v.getInt32(at, true);
+            w[2 * n + 1] = v.getInt32(at + 4, true);
+            n++;
+          } else {
+            col.n = n;
+            col.appendRecord(views[buf[i]!]!, bytes[buf[i]!]!, start[i]!, l);
+            w = col.i32;
+            n = col.n;
+          }
+        }
+        col.n = n;
+      }
+      for (let k = 0; k < p.c4.length; k++) {
+        const col = p.c4[k]!, o = p.o4[k]!;
+        col.reserve(col.n + b - a);
+        let w = col.i32;
+        let n = col.n;
+        for (let j = a; j < b; j++) {
+          const i = g[j]!;
+          const l = len[i]!;
+          if (l >= min) {
+            w[n++] = views[buf[i]!]!.getInt32(start[i]! + o, true);
+          } else {
+            col.n = n;
+            col.appendRecord(views[buf[i]!]!, bytes[buf[i]!]!, start[i]!, l);
+            w = col.i32;
+            n = col.n;
+          }
+        }
+        col.n = n;
+      }
+      for (let k = 0; k < p.c2.length; k++) {
+        const col = p.c2[k]!, o = p.o2[k]!;
+        col.reserve(col.n + b - a);
+        let w = col.buf;
+        let n = col.n;
+        for (let j = a; j < b; j++) {
+          const i = g[j]!;
+          const l = len[i]!;
+          if (l >= min) {
+            const by = bytes[buf[i]!]!, at = start[i]! + o;
+            w[2 * n] = by[at]!;
+            w[2 * n + 1] = by[at + 1]!;
+            n++;
+          } else {
+            col.n = n;
+            col.appendRecord(views[buf[i]!]!, bytes[buf[i]!]!, start[i]!, l);
+            w = col.buf;
+            n = col.n;
+          }
+        }
+        col.n = n;
+      }
+      for (let k = 0; k < p.c1.length; k++) {
+        const col = p.c1[k]!, o = p.o1[k]!;
+        col.reserve(col.n + b - a);
+        let w = col.buf;
+        let n = col.n;
+        for (let j = a; j < b; j++) {
+          const i = g[j]!;
+          const l = len[i]!;
+          if (l >= min) {
+            w[n++] = bytes[buf[i]!]![start[i]! + o]!;
+          } else {
+            col.n = n;
+            col.appendRecord(views[buf[i]!]!, bytes[buf[i]!]!, start[i]!, l);
+            w = col.buf;
+            n = col.n;
+          }
+        }
+        col.n = n;
+      }
+    }
+    for (let k = 0; k < own.length; k++) {
+      const col = own[k]!;
+      for (let j = a; j < b; j++) {
+        const i = g[j]!;
+        col.appendRecord(views[buf[i]!]!, bytes[buf[i]!]!, start[i]!, len[i]!);
+      }
+    }
   }
 
   /**

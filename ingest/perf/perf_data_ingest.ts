@@ -12,12 +12,18 @@
 import type { TraceWarning } from "../../core/errors.ts";
 import type { TraceInfoRow } from "../../core/trace_info.ts";
 import type { EventTable, RawTables } from "../arrow/raw_tables.ts";
+import type { RecordRows } from "../arrow/record_rows.ts";
 import type { FileSource } from "../file_source.ts";
 import type { EventFormat } from "../format/types.ts";
-import { type CommonLayout, commonLayout } from "../tracedat/tracedat_events.ts";
 import { FEAT } from "./perf_constants.ts";
 import { clockName } from "./perf_features.ts";
-import { type PerfReadOptions, type PerfReadResult, readPerfData } from "./perf_reader.ts";
+import {
+  type PerfEvsel,
+  type PerfReadOptions,
+  type PerfReadResult,
+  type PerfSampleRows,
+  readPerfData,
+} from "./perf_reader.ts";
 
 const FEATURE_NAMES: Record<number, string> = {
   [FEAT.TRACING_DATA]: "tracing_data",
@@ -85,6 +91,28 @@ export function perfTraceInfo(
   };
 }
 
+/** Makes each sample a row of its format's table. */
+class TableRows implements PerfSampleRows {
+  /** Tables by format (several attrs may share one format). */
+  readonly tables = new Map<EventFormat, EventTable>();
+
+  constructor(readonly rt: RawTables) {}
+
+  table(ev: PerfEvsel): number {
+    const f = ev.format!;
+    let t = this.tables.get(f);
+    if (!t) {
+      t = this.rt.tableForFormat(f, ev.rawLittleEndian);
+      this.tables.set(f, t);
+    }
+    return t.ordinal;
+  }
+
+  add(rows: RecordRows): void {
+    this.rt.addRecordRows(rows);
+  }
+}
+
 /**
  * Reads a perf.data file (or pipe capture) into raw tables.
  *
@@ -101,44 +129,13 @@ export async function ingestPerfData(
   onProgress?: (events: number) => void,
   opts: PerfReadOptions = {},
 ): Promise<{ info: TraceInfoRow; warnings: TraceWarning[] }> {
-  const tables = new Map<EventFormat, { t: EventTable; c: CommonLayout }>();
-  /** By attr index: the table of its format (several attrs may share one format). */
-  const byEvsel: ({ t: EventTable; c: CommonLayout } | undefined)[] = [];
-  let comm = "";
-  const commOf = () => comm;
-  const r = await readPerfData(
-    src,
-    (s) => {
-      let e = byEvsel[s.evsel.index];
-      if (!e) {
-        e = tables.get(s.format);
-        if (!e) {
-          e = { t: rt.tableForFormat(s.format, s.littleEndian), c: commonLayout(s.format) };
-          tables.set(s.format, e);
-        }
-        byEvsel[s.evsel.index] = e;
-      }
-      const v = s.view;
-      rt.tsPushSplit(e.t, s.tsHi, s.tsLo, 0);
-      comm = s.comm;
-      rt.addRecord(
-        e.t,
-        s.cpu,
-        s.tid,
-        commOf,
-        e.c.flags < s.rawLen ? v.getUint8(s.raw + e.c.flags) : 0,
-        e.c.preempt < s.rawLen ? v.getUint8(s.raw + e.c.preempt) : 0,
-        0,
-        "",
-        v,
-        s.bytes,
-        s.raw,
-        s.rawLen,
-        s.commKey,
-      );
-    },
-    { ...opts, ...(onProgress ? { onProgress } : {}), backpressure: () => rt.backpressure() },
-  );
+  const rows = new TableRows(rt);
+  const r = await readPerfData(src, () => {}, {
+    ...opts,
+    ...(onProgress ? { onProgress } : {}),
+    backpressure: () => rt.backpressure(),
+    rows,
+  });
   const warnings = r.warnings;
-  return { info: perfTraceInfo(r, tables.size, warnings.length), warnings };
+  return { info: perfTraceInfo(r, rows.tables.size, warnings.length), warnings };
 }

@@ -7,11 +7,12 @@
  * @module
  */
 import { TraceError, type TraceWarning } from "../../core/errors.ts";
+import { RecordRows } from "../arrow/record_rows.ts";
 import { ByteReader } from "../byte_reader.ts";
 import type { FileSource } from "../file_source.ts";
 import type { EventFormat } from "../format/types.ts";
 import { CommTracker } from "./comm_tracker.ts";
-import { OrderedQueue } from "./ordered_queue.ts";
+import { type BatchEmit, OrderedQueue } from "./ordered_queue.ts";
 import { type PerfAttr, readAttr } from "./perf_attr.ts";
 import { FEAT, MISC_COMM_EXEC, PERF_TYPE_TRACEPOINT, REC } from "./perf_constants.ts";
 import { emptyFeatures, type PerfFeatures, readFeature } from "./perf_features.ts";
@@ -32,6 +33,8 @@ export interface PerfEvsel {
   layout: SampleLayout;
   /** The tracepoint's format (null when not a tracepoint or not in the tracing data). */
   format: EventFormat | null;
+  /** Byte order of its RAW data (from the tracing data). */
+  rawLittleEndian: boolean;
 }
 
 /** A tracepoint sample, in time order. The object is reused: copy what you keep. */
@@ -64,6 +67,28 @@ export interface PerfSample {
   rawLen: number;
   /** Byte order of the RAW data (from the tracing data). */
   littleEndian: boolean;
+}
+
+/**
+ * Takes tracepoint samples as rows of their tables (the fast path of an ingest: no object and no
+ * call per sample). Samples reach `add` in time order, in blocks.
+ */
+export interface PerfSampleRows {
+  /**
+   * The table of an attr's samples, at its first sample (in time order; the rows before it have
+   * been added).
+   *
+   * @param ev the attr (it has a format)
+   * @returns the table's ordinal, stored in `RecordRows.table`
+   */
+  table(ev: PerfEvsel): number;
+  /**
+   * Takes a block of rows (records are the RAW data; their buffers change after the call) and
+   * empties it.
+   *
+   * @param rows the rows
+   */
+  add(rows: RecordRows): void;
 }
 
 /** Counters of a read. */
@@ -119,6 +144,11 @@ export interface PerfReadOptions {
    * reading on (the consumer's output is behind), or null.
    */
   backpressure?: () => Promise<void> | null;
+  /**
+   * Receives the samples instead of `onSample` (which is then not called): no object is filled
+   * per sample.
+   */
+  rows?: PerfSampleRows;
 }
 
 /** Result of {@linkcode readPerfData}. */
@@ -184,14 +214,34 @@ class Reader {
   private leftover: Uint8Array = new Uint8Array(0);
   private zstdDead = false;
   private readonly sample: PerfSample;
-  private readonly emit = (
-    hi: number,
-    lo: number,
-    ch: Chunk,
-    off: number,
-    meta: number,
-    aux: number,
-  ) => this.deliver(hi, lo, ch, off, meta >>> 16, meta & 0xffff, aux);
+  /** Delivers records taken from the queue, in time order. */
+  private readonly emit: BatchEmit<Chunk> = (hi, lo, refs, a, b, c, order, k) => {
+    const rows = this.opts.rows ?? null;
+    const out = this.out;
+    for (let j = 0; j < k; j++) {
+      const i = order === null ? j : order[j]!;
+      const meta = b[i]!;
+      const type = meta >>> 16;
+      if (type === REC.SAMPLE && rows !== null) {
+        this.sampleRow(hi[i]!, lo[i]!, refs[i]!, a[i]!, meta & 0xffff, c[i]!, rows, out);
+      } else this.deliver(hi[i]!, lo[i]!, refs[i]!, a[i]!, type, meta & 0xffff, c[i]!);
+    }
+    // The records' buffers may be reused once they leave the queue: hand the rows over now.
+    if (rows !== null && out.length > 0) this.addRows(rows, out);
+  };
+  /** Rows of samples not yet handed to `opts.rows`. */
+  private readonly out = new RecordRows();
+  /** Table ordinal of each attr (by index) once its first sample is delivered. */
+  private readonly tableOf: number[] = [];
+  /** The buffer of the last row and its index in `out`. */
+  private lastChunk: Chunk | null = null;
+  private lastBuf = 0;
+
+  private addRows(rows: PerfSampleRows, out: RecordRows): void {
+    rows.add(out);
+    out.clear();
+    this.lastChunk = null;
+  }
   /** Attrs by sample id, for ids below 65536 (others in `byId`). */
   private idDense: (PerfEvsel | undefined)[] = [];
 
@@ -233,6 +283,7 @@ class Reader {
       ids,
       layout: sampleLayout(attr.sampleType, attr.readFormat, attr.sampleIdAll),
       format: null,
+      rawLittleEndian: this.sample.littleEndian,
     };
     if (this.tracing) ev.format = this.formatOf(ev);
     this.evsels.push(ev);
@@ -251,7 +302,10 @@ class Reader {
   setTracing(t: TracingData): void {
     this.tracing = t;
     this.sample.littleEndian = t.littleEndian;
-    for (const ev of this.evsels) ev.format = this.formatOf(ev);
+    for (const ev of this.evsels) {
+      ev.format = this.formatOf(ev);
+      ev.rawLittleEndian = t.littleEndian;
+    }
   }
 
   readFileFeatures(): void {
@@ -312,6 +366,33 @@ class Reader {
     return this.evselById(v, off + size - d);
   }
 
+  /** Queues a sample record at its arrival (the hot path: most records are samples). */
+  sampleArrived(ch: Chunk, off: number, size: number): void {
+    const v = ch.view;
+    const le = this.le;
+    const ev = this.evselForSample(v, off, size);
+    if (!ev) {
+      this.stats.badSamples++;
+      return;
+    }
+    const t = ev.layout.time;
+    const meta = (REC.SAMPLE << 16) | size;
+    const q = this.queue;
+    if (t < 0 || t + 8 > size) q.push(0, 0, ch, off, meta, ev.index);
+    else {
+      const at = off + t;
+      q.push(
+        v.getUint32(at + (le ? 4 : 0), le),
+        v.getUint32(at + (le ? 0 : 4), le),
+        ch,
+        off,
+        meta,
+        ev.index,
+      );
+    }
+    if (q.size >= q.maxQueued) q.spill(this.emit);
+  }
+
   /** Handles one record at its arrival. Returns a promise only for compressed records. */
   handle(ch: Chunk, off: number, size: number, fileOff: number): Promise<void> | void {
     const le = this.le;
@@ -320,28 +401,9 @@ class Reader {
     const type = v.getUint32(off, le);
     this.stats.records++;
     switch (type) {
-      case REC.SAMPLE: {
-        const ev = this.evselForSample(v, off, size);
-        if (!ev) {
-          this.stats.badSamples++;
-          return;
-        }
-        const t = ev.layout.time;
-        const meta = (type << 16) | size;
-        if (t < 0 || t + 8 > size) this.queue.push(0, 0, ch, off, meta, ev.index, this.emit);
-        else {
-          this.queue.push(
-            v.getUint32(off + t + (le ? 4 : 0), le),
-            v.getUint32(off + t + (le ? 0 : 4), le),
-            ch,
-            off,
-            meta,
-            ev.index,
-            this.emit,
-          );
-        }
+      case REC.SAMPLE:
+        this.sampleArrived(ch, off, size);
         return;
-      }
       case REC.COMM:
       case REC.FORK:
       case REC.EXIT: {
@@ -353,15 +415,16 @@ class Reader {
           return;
         }
         const at = off + size - d;
-        this.queue.push(
+        const q = this.queue;
+        q.push(
           v.getUint32(at + (le ? 4 : 0), le),
           v.getUint32(at + (le ? 0 : 4), le),
           ch,
           off,
           (type << 16) | size,
           misc,
-          this.emit,
         );
+        if (q.size >= q.maxQueued) q.spill(this.emit);
         return;
       }
       case REC.ID_INDEX: {
@@ -380,7 +443,7 @@ class Reader {
         if (size >= 16) this.stats.lostEvents += v.getBigUint64(off + 8, le);
         return;
       case REC.FINISHED_ROUND:
-        this.queue.round(this.emit);
+        this.queue.roundBatch(this.emit);
         return;
       case REC.HEADER_ATTR:
         this.headerAttr(bytes, off, size, fileOff);
@@ -525,6 +588,66 @@ class Reader {
     if (this.warned.has(code)) return;
     this.warned.add(code);
     this.warnings.push({ code, message, location: this.where("data", offset) });
+  }
+
+  /** Delivers a sample record to `rows`, in time order (the fast path of `deliver`). */
+  private sampleRow(
+    hi: number,
+    lo: number,
+    ch: Chunk,
+    off: number,
+    size: number,
+    aux: number,
+    rows: PerfSampleRows,
+    out: RecordRows,
+  ): void {
+    const ev = this.evsels[aux]!;
+    if (!ev.format) {
+      if (ev.attr.type === PERF_TYPE_TRACEPOINT) this.stats.unknownFormat++;
+      else this.stats.otherSamples++;
+      return;
+    }
+    const v = ch.view;
+    const le = this.le;
+    const l = ev.layout;
+    const raw = l.rawFixed >= 0
+      ? (l.rawFixed + 4 <= size ? off + l.rawFixed : -1)
+      : rawOffset(l, v, off, size, le);
+    if (raw < 0) {
+      this.stats.badSamples++;
+      return;
+    }
+    const rawLen = v.getUint32(raw, le);
+    if (raw + 4 + rawLen > off + size || rawLen < 8) {
+      this.stats.badSamples++;
+      return;
+    }
+    let pid: number, tid: number;
+    if (l.tid >= 0) {
+      pid = v.getInt32(off + l.tid, le);
+      tid = v.getInt32(off + l.tid + 4, le);
+    } else {
+      // No TID in the sample: take common_pid from the ftrace record.
+      pid = tid = v.getInt32(raw + 4 + 4, le);
+    }
+    const cpu = l.cpu >= 0 ? v.getUint32(off + l.cpu, le) : 0;
+    const st = this.stats;
+    if (cpu >= st.cpus) st.cpus = cpu + 1;
+    const th = this.comms.thread(pid, tid);
+    let table = this.tableOf[aux];
+    if (table === undefined) {
+      // Rows before a new table go first: the events index names the tables made by then.
+      if (out.length > 0) this.addRows(rows, out);
+      table = this.tableOf[aux] = rows.table(ev);
+    }
+    if (ch !== this.lastChunk) {
+      this.lastChunk = ch;
+      this.lastBuf = out.bufferOf(v, ch.bytes);
+    }
+    out.push(table, hi, lo, cpu, tid, th.key, th.name, this.lastBuf, raw + 4, rawLen);
+    if (out.length === out.capacity) this.addRows(rows, out);
+    const n = ++st.samples;
+    if ((n & 0xffff) === 0 && this.opts.onProgress) this.opts.onProgress(n);
   }
 
   /** Delivers a record in time order. */
@@ -749,8 +872,13 @@ class Reader {
         we = pos + len;
         o = 0;
       }
-      const r = this.handle(wc, o, size, pos);
-      if (r) await r;
+      if (type === REC.SAMPLE) {
+        this.stats.records++;
+        this.sampleArrived(wc, o, size);
+      } else {
+        const r = this.handle(wc, o, size, pos);
+        if (r) await r;
+      }
       pos += total;
     }
     if (this.leftover.length > 0) {
@@ -762,7 +890,7 @@ class Reader {
       });
       this.leftover = new Uint8Array(0);
     }
-    this.queue.flush(this.emit);
+    this.queue.flushBatch(this.emit);
     this.stats.unordered = this.queue.unordered;
     if (this.queue.forcedFlushes > 0) {
       this.warnings.push({
