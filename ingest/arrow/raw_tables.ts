@@ -11,6 +11,7 @@
  * @module
  */
 import {
+  AsyncByteQueue,
   type Data,
   Field,
   makeData,
@@ -55,10 +56,54 @@ export interface BatchParts {
  * @returns the IPC stream
  */
 export function encodeBatch(schema: Schema, length: number, columns: ColumnParts[]): Uint8Array {
+  const { chunks, size } = encodeBatchChunks(schema, length, columns);
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+/** Keeps the pieces an Arrow writer emits (its own queue would be joined into a new buffer). */
+class ChunkList extends AsyncByteQueue {
+  readonly chunks: Uint8Array[] = [];
+  size = 0;
+  override write(value: Parameters<AsyncByteQueue["write"]>[0]): void {
+    // The writer hands over Uint8Arrays (its `_write` converts every piece).
+    const b = value as Uint8Array;
+    if (b.byteLength > 0) {
+      this.chunks.push(b);
+      this.size += b.byteLength;
+    }
+  }
+}
+
+/**
+ * {@linkcode encodeBatch} as the pieces of the stream, in order (some view `columns`' buffers), so
+ * a writer can copy them into a buffer it reuses: a new buffer per batch costs its page faults.
+ *
+ * @param schema the table's schema
+ * @param length rows
+ * @param columns the columns' parts, in schema order
+ * @returns the pieces and their total size
+ */
+export function encodeBatchChunks(
+  schema: Schema,
+  length: number,
+  columns: ColumnParts[],
+): { chunks: Uint8Array[]; size: number } {
   const children: Data[] = columns.map((p, i) => dataFromParts(schema.fields[i]!.type, p));
   const data = makeData({ type: new Struct(schema.fields), length, children } as never);
   const batch = new RecordBatch(schema, data as never);
-  return RecordBatchStreamWriter.writeAll([batch]).toUint8Array(true);
+  // What `RecordBatchStreamWriter.writeAll([batch])` does, into a ChunkList.
+  const sink = new ChunkList();
+  const w = new RecordBatchStreamWriter();
+  w.reset(sink);
+  w.write(batch);
+  w.finish();
+  return { chunks: sink.chunks, size: sink.size };
 }
 
 /** Receives finished IPC streams. */
