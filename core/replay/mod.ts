@@ -11,7 +11,8 @@
  */
 export { replay, replayAsync } from "./run.ts";
 export type { ReplayAsyncInput, ReplayInput } from "./run.ts";
-export { DMA_SOURCES, ReplayEngine } from "./engine.ts";
+export { DMA_SOURCES, PARALLEL_MIN_REQUESTS, ReplayEngine } from "./engine.ts";
+export { closeReplayWorkers } from "./replay_workers.ts";
 export type { ReplayOptions, ReplaySetup } from "./engine.ts";
 export { countToJson, resultToJSON } from "./result.ts";
 export type { Json, NotApplicablePolicy, PolicySummary, ReplayResult } from "./result.ts";
