@@ -114,9 +114,16 @@ Deno.test("worker threads give the same result as one thread, anomalies and caps
   }
 });
 
-Deno.test("small replays stay on the calling thread", () => {
-  const e = new ReplayEngine({ ...t, bindings }, { policies: ["intel-batched"], workers: 2 });
-  for (const q of requests(100)) e.pushRequest(q);
-  assert.equal(e.finish().requests, 100);
-  assert.equal(e.workerThreads, 0);
+Deno.test("small replays, and a single built-in policy, stay on the calling thread", () => {
+  const small = new ReplayEngine({ ...t, bindings }, {
+    policies: ["intel-batched", "ideal"],
+    workers: 2,
+  });
+  for (const q of requests(100)) small.pushRequest(q);
+  assert.equal(small.finish().requests, 100);
+  assert.equal(small.workerThreads, 0);
+  const one = new ReplayEngine({ ...t, bindings }, { policies: ["intel-batched"], workers: 2 });
+  for (const q of requests(PARALLEL_MIN_REQUESTS + 1)) one.pushRequest(q);
+  assert.equal(one.finish().requests, PARALLEL_MIN_REQUESTS + 1);
+  assert.equal(one.workerThreads, 0);
 });
