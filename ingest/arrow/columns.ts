@@ -279,7 +279,14 @@ export class IntColumn implements ColumnBuilder {
 
   /** Doubles the room. */
   grow(): void {
-    const nb = new Uint8Array(this.buf.length * 2);
+    this.growTo(this.cap * 2);
+  }
+
+  /** Room for at least `rows` rows (one new buffer, its size a power of two times the old). */
+  private growTo(rows: number): void {
+    let len = this.buf.length * 2;
+    while (len < rows * this.size) len *= 2;
+    const nb = new Uint8Array(len);
     nb.set(this.buf);
     this.buf = nb;
     this.i32 = new Int32Array(nb.buffer);
@@ -290,7 +297,7 @@ export class IntColumn implements ColumnBuilder {
 
   /** Makes room for `rows` rows in all. */
   reserve(rows: number): void {
-    while (this.cap < rows) this.grow();
+    if (this.cap < rows) this.growTo(rows);
   }
 
   /**
