@@ -110,7 +110,7 @@ export interface ReplayOptions {
 }
 
 /** Requests a replay must reach before built-in policies move to worker threads. */
-export const PARALLEL_MIN_REQUESTS = 4 * BATCH_SIZE;
+export const PARALLEL_MIN_REQUESTS: number = 4 * BATCH_SIZE;
 
 function majorityVendor(iommus: Iterable<IommuRow>): IommuVendor {
   const n = new Map<IommuVendor, number>();

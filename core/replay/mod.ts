@@ -60,7 +60,7 @@ export type { CheckOptions } from "./checks.ts";
 export { FIDELITY_KEY, fidelityKey, FidelityTracker } from "./fidelity.ts";
 export type { FidelityDifference, FidelityReport, IgnoredReason } from "./fidelity.ts";
 export type { ProcessEventKind, ProcessEventRow } from "./process_event.ts";
-export type { RequestCostRow } from "./policy_run.ts";
+export type { RequestCostRow, RunTotals } from "./policy_run.ts";
 export { PolicyRun } from "./policy_run.ts";
 export { policyDescriptorRows, policySummaryRows, REPLAY_TABLES } from "./tables.ts";
 export type { PolicyDescriptorRow, PolicySummaryRow } from "./tables.ts";

@@ -23,7 +23,7 @@ import type { BatchWire, RequestBatch } from "./request_batch.ts";
 import type { ViewQuery } from "./state.ts";
 
 /** Batches a worker may be behind before the engine waits for it. */
-export const MAX_IN_FLIGHT = 4;
+export const MAX_IN_FLIGHT: number = 4;
 /** A worker that shows no progress for this long (ms) is taken for dead. */
 const STALL_MS = 300_000;
 /** A worker that has not started listening after this long (ms) failed to start. */

@@ -16,10 +16,10 @@ import type { PolicyRun } from "./policy_run.ts";
 import type { BindingView } from "./state.ts";
 
 /** Flag bits of {@linkcode RequestBatch.flags}. */
-export const FLAG_FULL = 1, FLAG_DMA = 2, FLAG_SKIP = 4;
+export const FLAG_FULL: number = 1, FLAG_DMA: number = 2, FLAG_SKIP: number = 4;
 
 /** Requests per batch. */
-export const BATCH_SIZE = 8192;
+export const BATCH_SIZE: number = 8192;
 
 /** Bytes per request in a batch's buffer. */
 const ROW_BYTES = 3 * 8 + 8 + 3 * 4 + 1;
