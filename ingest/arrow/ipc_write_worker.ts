@@ -12,13 +12,14 @@
 /// <reference lib="deno.worker" />
 import type { Schema } from "apache-arrow";
 import { encodeBatchChunks } from "./raw_tables.ts";
+import { writeAll, writeChunks } from "./write_chunks.ts";
 import { errorToWire, type FromWorker, schemaFromDesc, type ToWorker } from "./batch_wire.ts";
 
 const files = new Map<string, Deno.FsFile>();
 const schemas = new Map<string, Schema>();
 let failed = false;
-/** Where a batch's stream is joined before it is written. */
-let scratch = new Uint8Array(1 << 20);
+/** Where the small pieces of a batch's stream are gathered before they are written. */
+const scratch = new Uint8Array(1 << 20);
 /** Messages finished, shared with the ingest thread (it recycles their memory). */
 let done: Int32Array | null = null;
 
@@ -35,11 +36,6 @@ function fileOf(key: string, dir: string, rel: string): Deno.FsFile {
     files.set(key, f);
   }
   return f;
-}
-
-function writeAll(f: Deno.FsFile, b: Uint8Array): void {
-  let off = 0;
-  while (off < b.length) off += f.writeSync(b.subarray(off));
 }
 
 function closeAll(): void {
@@ -67,31 +63,23 @@ self.onmessage = (ev: MessageEvent<ToWorker>) => {
   let bytes = 0;
   if (!failed) {
     try {
-      let ipc: Uint8Array;
-      if (m.t === "bytes") ipc = m.ipc;
-      else {
+      if (m.t === "bytes") {
+        bytes = m.ipc.length;
+        writeAll(fileOf(m.key, m.dir, m.rel), m.ipc);
+      } else {
         let s = schemas.get(m.key);
         if (!s) {
           if (!m.schema) throw new Error(`no schema for ${m.key}`);
           s = schemaFromDesc(m.schema);
           schemas.set(m.key, s);
         }
-        // Joined in a buffer kept from batch to batch (a new one per batch costs page faults).
         const { chunks, size } = encodeBatchChunks(s, m.length, m.columns);
-        if (scratch.length < size) {
-          let n = scratch.length * 2;
-          while (n < size) n *= 2;
-          scratch = new Uint8Array(n);
-        }
-        let at = 0;
-        for (const c of chunks) {
-          scratch.set(c, at);
-          at += c.length;
-        }
-        ipc = scratch.subarray(0, size);
+        bytes = size;
+        // Small pieces gathered in a buffer kept from batch to batch, the column buffers (shared
+        // memory) written as they are: joining all in a new buffer per batch costs a copy and
+        // its page faults.
+        writeChunks(fileOf(m.key, m.dir, m.rel), chunks, scratch);
       }
-      bytes = ipc.length;
-      writeAll(fileOf(m.key, m.dir, m.rel), ipc);
     } catch (e) {
       failed = true;
       post({ t: "error", error: errorToWire(e) });
