@@ -217,18 +217,98 @@ class Reader {
   /** Delivers records taken from the queue, in time order. */
   private readonly emit: BatchEmit<Chunk> = (hi, lo, refs, a, b, c, order, k) => {
     const rows = this.opts.rows ?? null;
-    const out = this.out;
+    if (rows !== null) {
+      this.emitRows(hi, lo, refs, a, b, c, order, k, rows);
+      return;
+    }
     for (let j = 0; j < k; j++) {
       const i = order === null ? j : order[j]!;
       const meta = b[i]!;
-      const type = meta >>> 16;
-      if (type === REC.SAMPLE && rows !== null) {
-        this.sampleRow(hi[i]!, lo[i]!, refs[i]!, a[i]!, meta & 0xffff, c[i]!, rows, out);
-      } else this.deliver(hi[i]!, lo[i]!, refs[i]!, a[i]!, type, meta & 0xffff, c[i]!);
+      this.deliver(hi[i]!, lo[i]!, refs[i]!, a[i]!, meta >>> 16, meta & 0xffff, c[i]!);
     }
-    // The records' buffers may be reused once they leave the queue: hand the rows over now.
-    if (rows !== null && out.length > 0) this.addRows(rows, out);
   };
+
+  /**
+   * `emit` with `opts.rows`: samples become rows of `out` (one loop, no call per sample), other
+   * records go to `deliver`; the rows are handed over before returning (the records' buffers may
+   * be reused once they leave the queue).
+   */
+  private emitRows(
+    hi: Uint32Array,
+    lo: Uint32Array,
+    refs: readonly Chunk[],
+    a: Int32Array,
+    b: Int32Array,
+    c: Int32Array,
+    order: Uint32Array | null,
+    k: number,
+    rows: PerfSampleRows,
+  ): void {
+    const out = this.out;
+    const evsels = this.evsels;
+    const st = this.stats;
+    const comms = this.comms;
+    const tableOf = this.tableOf;
+    const le = this.le;
+    for (let j = 0; j < k; j++) {
+      const i = order === null ? j : order[j]!;
+      const meta = b[i]!;
+      const ch = refs[i]!;
+      const off = a[i]!;
+      if (meta >>> 16 !== REC.SAMPLE) {
+        this.deliver(hi[i]!, lo[i]!, ch, off, meta >>> 16, meta & 0xffff, c[i]!);
+        continue;
+      }
+      const size = meta & 0xffff;
+      const ev = evsels[c[i]!]!;
+      if (!ev.format) {
+        if (ev.attr.type === PERF_TYPE_TRACEPOINT) st.unknownFormat++;
+        else st.otherSamples++;
+        continue;
+      }
+      const v = ch.view;
+      const l = ev.layout;
+      const raw = l.rawFixed >= 0
+        ? (l.rawFixed + 4 <= size ? off + l.rawFixed : -1)
+        : rawOffset(l, v, off, size, le);
+      if (raw < 0) {
+        st.badSamples++;
+        continue;
+      }
+      const rawLen = v.getUint32(raw, le);
+      if (raw + 4 + rawLen > off + size || rawLen < 8) {
+        st.badSamples++;
+        continue;
+      }
+      let pid: number, tid: number;
+      if (l.tid >= 0) {
+        pid = v.getInt32(off + l.tid, le);
+        tid = v.getInt32(off + l.tid + 4, le);
+      } else {
+        // No TID in the sample: take common_pid from the ftrace record.
+        pid = tid = v.getInt32(raw + 4 + 4, le);
+      }
+      const cpu = l.cpu >= 0 ? v.getUint32(off + l.cpu, le) : 0;
+      if (cpu >= st.cpus) st.cpus = cpu + 1;
+      const th = comms.thread(pid, tid);
+      let table = tableOf[ev.index];
+      if (table === undefined) {
+        // Rows before a new table go first: the events index names the tables made by then.
+        if (out.length > 0) this.addRows(rows, out);
+        table = tableOf[ev.index] = rows.table(ev);
+      }
+      if (ch !== this.lastChunk) {
+        this.lastChunk = ch;
+        this.lastBuf = out.bufferOf(v, ch.bytes);
+      }
+      out.push(table, hi[i]!, lo[i]!, cpu, tid, th.key, th.name, this.lastBuf, raw + 4, rawLen);
+      if (out.length === out.capacity) this.addRows(rows, out);
+      const n = ++st.samples;
+      if ((n & 0xffff) === 0 && this.opts.onProgress) this.opts.onProgress(n);
+    }
+    if (out.length > 0) this.addRows(rows, out);
+  }
+
   /** Rows of samples not yet handed to `opts.rows`. */
   private readonly out = new RecordRows();
   /** Table ordinal of each attr (by index) once its first sample is delivered. */
@@ -588,66 +668,6 @@ class Reader {
     if (this.warned.has(code)) return;
     this.warned.add(code);
     this.warnings.push({ code, message, location: this.where("data", offset) });
-  }
-
-  /** Delivers a sample record to `rows`, in time order (the fast path of `deliver`). */
-  private sampleRow(
-    hi: number,
-    lo: number,
-    ch: Chunk,
-    off: number,
-    size: number,
-    aux: number,
-    rows: PerfSampleRows,
-    out: RecordRows,
-  ): void {
-    const ev = this.evsels[aux]!;
-    if (!ev.format) {
-      if (ev.attr.type === PERF_TYPE_TRACEPOINT) this.stats.unknownFormat++;
-      else this.stats.otherSamples++;
-      return;
-    }
-    const v = ch.view;
-    const le = this.le;
-    const l = ev.layout;
-    const raw = l.rawFixed >= 0
-      ? (l.rawFixed + 4 <= size ? off + l.rawFixed : -1)
-      : rawOffset(l, v, off, size, le);
-    if (raw < 0) {
-      this.stats.badSamples++;
-      return;
-    }
-    const rawLen = v.getUint32(raw, le);
-    if (raw + 4 + rawLen > off + size || rawLen < 8) {
-      this.stats.badSamples++;
-      return;
-    }
-    let pid: number, tid: number;
-    if (l.tid >= 0) {
-      pid = v.getInt32(off + l.tid, le);
-      tid = v.getInt32(off + l.tid + 4, le);
-    } else {
-      // No TID in the sample: take common_pid from the ftrace record.
-      pid = tid = v.getInt32(raw + 4 + 4, le);
-    }
-    const cpu = l.cpu >= 0 ? v.getUint32(off + l.cpu, le) : 0;
-    const st = this.stats;
-    if (cpu >= st.cpus) st.cpus = cpu + 1;
-    const th = this.comms.thread(pid, tid);
-    let table = this.tableOf[aux];
-    if (table === undefined) {
-      // Rows before a new table go first: the events index names the tables made by then.
-      if (out.length > 0) this.addRows(rows, out);
-      table = this.tableOf[aux] = rows.table(ev);
-    }
-    if (ch !== this.lastChunk) {
-      this.lastChunk = ch;
-      this.lastBuf = out.bufferOf(v, ch.bytes);
-    }
-    out.push(table, hi, lo, cpu, tid, th.key, th.name, this.lastBuf, raw + 4, rawLen);
-    if (out.length === out.capacity) this.addRows(rows, out);
-    const n = ++st.samples;
-    if ((n & 0xffff) === 0 && this.opts.onProgress) this.opts.onProgress(n);
   }
 
   /** Delivers a record in time order. */
