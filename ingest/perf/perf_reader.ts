@@ -322,8 +322,11 @@ class Reader {
     out.clear();
     this.lastChunk = null;
   }
-  /** Attrs by sample id, for ids below 65536 (others in `byId`). */
-  private idDense: (PerfEvsel | undefined)[] = [];
+  /**
+   * Attr index + 1 by sample id, for ids below 65536 (others in `byId`; 0: no attr). A typed
+   * array: ids start in the thousands, and a JS array written there first turns into a hash table.
+   */
+  private idDense = new Int32Array(0);
 
   constructor(
     readonly src: FileSource,
@@ -368,8 +371,17 @@ class Reader {
     if (this.tracing) ev.format = this.formatOf(ev);
     this.evsels.push(ev);
     for (const id of ids) {
-      if (id < 65536n) this.idDense[Number(id)] = ev;
-      else this.byId.set(idKeyBig(id), ev);
+      if (id < 65536n) {
+        const i = Number(id);
+        if (i >= this.idDense.length) {
+          let n = Math.max(64, this.idDense.length);
+          while (n <= i) n *= 2;
+          const d = new Int32Array(n);
+          d.set(this.idDense);
+          this.idDense = d;
+        }
+        this.idDense[i] = ev.index + 1;
+      } else this.byId.set(idKeyBig(id), ev);
     }
   }
 
@@ -420,7 +432,10 @@ class Reader {
     const le = this.le;
     const lo = v.getUint32(at + (le ? 0 : 4), le);
     const hi = v.getUint32(at + (le ? 4 : 0), le);
-    if (hi === 0 && lo < 65536) return this.idDense[lo] ?? null;
+    if (hi === 0 && lo < 65536) {
+      const x = lo < this.idDense.length ? this.idDense[lo]! : 0;
+      return x === 0 ? null : this.evsels[x - 1]!;
+    }
     return this.byId.get(hi < 0x200000 ? hi * TWO32 + lo : `${hi}:${lo}`) ?? null;
   }
 
