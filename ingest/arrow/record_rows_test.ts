@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { type Data, tableFromIPC } from "apache-arrow";
 import { parseFormatFile } from "../format/format_file.ts";
 import type { EventFormat } from "../format/types.ts";
 import { type EventTable, RawTables } from "./raw_tables.ts";
 import { RecordRows } from "./record_rows.ts";
+import { batchText } from "./testdata/batch_text.ts";
 
 /**
  * `addRecordRows` (column by column) must write the same bytes as `tsPushSplit` + `addRecord`
@@ -91,29 +91,6 @@ function makeRows(n: number, seed: number): { bytes: Uint8Array; rows: Row[] } {
     });
   }
   return { bytes, rows };
-}
-
-/** A batch's schema (types, without dictionary ids) and every buffer of every column, as text. */
-function batchText(ipc: Uint8Array): string {
-  const t = tableFromIPC(ipc);
-  const out: string[] = [`rows ${t.numRows}`];
-  const bytes = (a: ArrayBufferView | null | undefined) =>
-    a ? Array.from(new Uint8Array(a.buffer, a.byteOffset, a.byteLength)).join(",") : "-";
-  const data = (d: Data): string =>
-    [
-      String(d.type).replace(/id=\d+/, ""),
-      d.length,
-      d.nullCount,
-      bytes(d.nullBitmap),
-      bytes(d.values),
-      bytes(d.valueOffsets),
-      d.dictionary ? JSON.stringify(d.dictionary.toArray()) : "-",
-      ...d.children.map(data),
-    ].join(" ");
-  for (const f of t.schema.fields) {
-    for (const d of t.getChild(f.name)!.data) out.push(`${f.name}: ${data(d)}`);
-  }
-  return out.join("\n");
 }
 
 function collect(batchRows: number): { rt: RawTables; out: Map<string, Uint8Array[]> } {
