@@ -233,6 +233,164 @@ function put8(c: IntColumn, x: number): void {
   c.n = n + 1;
 }
 
+/** Appends to a 1-byte column the byte at `at` of each row's record (0 past its end). */
+function rowBytes(
+  col: IntColumn,
+  at: number,
+  r: RecordRows,
+  g: Int32Array,
+  a: number,
+  b: number,
+): void {
+  const bytes = r.bytes, buf = r.buf, start = r.start, len = r.len;
+  let n = col.n;
+  col.reserve(n + b - a);
+  const w = col.buf;
+  for (let j = a; j < b; j++) {
+    const i = g[j]!;
+    w[n++] = at < len[i]! ? bytes[buf[i]!]![start[i]! + at]! : 0;
+  }
+  col.n = n;
+}
+
+/**
+ * Appends a planned 8-byte field of each row's record (`appendRecord` for a record shorter than
+ * the plan's `min`). The next three are the same for 4, 2 and 1 bytes.
+ */
+function rows8(
+  col: IntColumn,
+  o: number,
+  min: number,
+  r: RecordRows,
+  g: Int32Array,
+  a: number,
+  b: number,
+): void {
+  const views = r.views, buf = r.buf, start = r.start, len = r.len;
+  col.reserve(col.n + b - a);
+  let w = col.i32;
+  let n = col.n;
+  for (let j = a; j < b; j++) {
+    const i = g[j]!;
+    const l = len[i]!;
+    if (l >= min) {
+      const v = views[buf[i]!]!, at = start[i]! + o;
+      w[2 * n] = v.getInt32(at, true);
+      w[2 * n + 1] = v.getInt32(at + 4, true);
+      n++;
+    } else {
+      col.n = n;
+      col.appendRecord(views[buf[i]!]!, r.bytes[buf[i]!]!, start[i]!, l);
+      w = col.i32;
+      n = col.n;
+    }
+  }
+  col.n = n;
+}
+
+/** {@linkcode rows8} for a 4-byte field. */
+function rows4(
+  col: IntColumn,
+  o: number,
+  min: number,
+  r: RecordRows,
+  g: Int32Array,
+  a: number,
+  b: number,
+): void {
+  const views = r.views, buf = r.buf, start = r.start, len = r.len;
+  col.reserve(col.n + b - a);
+  let w = col.i32;
+  let n = col.n;
+  for (let j = a; j < b; j++) {
+    const i = g[j]!;
+    const l = len[i]!;
+    if (l >= min) w[n++] = views[buf[i]!]!.getInt32(start[i]! + o, true);
+    else {
+      col.n = n;
+      col.appendRecord(views[buf[i]!]!, r.bytes[buf[i]!]!, start[i]!, l);
+      w = col.i32;
+      n = col.n;
+    }
+  }
+  col.n = n;
+}
+
+/** {@linkcode rows8} for a 2-byte field. */
+function rows2(
+  col: IntColumn,
+  o: number,
+  min: number,
+  r: RecordRows,
+  g: Int32Array,
+  a: number,
+  b: number,
+): void {
+  const bytes = r.bytes, buf = r.buf, start = r.start, len = r.len;
+  col.reserve(col.n + b - a);
+  let w = col.buf;
+  let n = col.n;
+  for (let j = a; j < b; j++) {
+    const i = g[j]!;
+    const l = len[i]!;
+    if (l >= min) {
+      const by = bytes[buf[i]!]!, at = start[i]! + o;
+      w[2 * n] = by[at]!;
+      w[2 * n + 1] = by[at + 1]!;
+      n++;
+    } else {
+      col.n = n;
+      col.appendRecord(r.views[buf[i]!]!, bytes[buf[i]!]!, start[i]!, l);
+      w = col.buf;
+      n = col.n;
+    }
+  }
+  col.n = n;
+}
+
+/** {@linkcode rows8} for a 1-byte field. */
+function rows1(
+  col: IntColumn,
+  o: number,
+  min: number,
+  r: RecordRows,
+  g: Int32Array,
+  a: number,
+  b: number,
+): void {
+  const bytes = r.bytes, buf = r.buf, start = r.start, len = r.len;
+  col.reserve(col.n + b - a);
+  let w = col.buf;
+  let n = col.n;
+  for (let j = a; j < b; j++) {
+    const i = g[j]!;
+    const l = len[i]!;
+    if (l >= min) w[n++] = bytes[buf[i]!]![start[i]! + o]!;
+    else {
+      col.n = n;
+      col.appendRecord(r.views[buf[i]!]!, bytes[buf[i]!]!, start[i]!, l);
+      w = col.buf;
+      n = col.n;
+    }
+  }
+  col.n = n;
+}
+
+/** Appends each row's record to a column not in the plan (strings, lists, ...). */
+function rowsAppend(
+  col: ColumnBuilder,
+  r: RecordRows,
+  g: Int32Array,
+  a: number,
+  b: number,
+): void {
+  const views = r.views, bytes = r.bytes, buf = r.buf, start = r.start, len = r.len;
+  for (let j = a; j < b; j++) {
+    const i = g[j]!;
+    col.appendRecord(views[buf[i]!]!, bytes[buf[i]!]!, start[i]!, len[i]!);
+  }
+}
+
 /** Common columns of an event table. */
 export interface CommonColumns {
   /** `cpu` column (UInt32). */
@@ -712,7 +870,11 @@ export class RawTables {
     }
   }
 
-  /** Appends rows `g[a..b)` of `r` to table `t` (room in the batch for all). */
+  /**
+   * Appends rows `g[a..b)` of `r` to table `t` (room in the batch for all). One small function per
+   * kind of column: each stays monomorphic, and a function V8 must optimize again (a new table
+   * shape, a branch seen late) is small.
+   */
   private tableSegment(t: EventTable, r: RecordRows, g: Int32Array, a: number, b: number): void {
     const c = t.common;
     t.builder.ts.pushWordsRows(r.tsLo, r.tsHi, g, a, b);
@@ -720,117 +882,19 @@ export class RawTables {
     c.pid.push32Rows(r.pid, g, a, b);
     c.comm.pushKeyedRows(r.commKey, r.comm, g, a, b);
     c.buffer.pushKeyedStringN(0, "", b - a);
-    const bytes = r.bytes, views = r.views, buf = r.buf, start = r.start, len = r.len;
     // flags and preempt_count from the record (0 when it is too short).
-    const fl = c.flags, pr = c.preempt;
-    const fo = t.flagsAt ?? 2, po = t.preemptAt ?? 3;
-    let n = fl.n;
-    fl.reserve(n + b - a);
-    pr.reserve(pr.n + b - a);
-    const fb = fl.buf, pb = pr.buf;
-    for (let j = a; j < b; j++) {
-      const i = g[j]!;
-      const by = bytes[buf[i]!]!, s = start[i]!, l = len[i]!;
-      fb[n] = fo < l ? by[s + fo]! : 0;
-      pb[n] = po < l ? by[s + po]! : 0;
-      n++;
-    }
-    fl.n = n;
-    pr.n = n;
+    rowBytes(c.flags, t.flagsAt ?? 2, r, g, a, b);
+    rowBytes(c.preempt, t.preemptAt ?? 3, r, g, a, b);
     const p = t.plan;
-    const own = p ? p.rest : t.builder.own;
     if (p) {
       const min = p.minLen;
-      for (let k = 0; k < p.c8.length; k++) {
-        const col = p.c8[k]!, o = p.o8[k]!;
-        col.reserve(col.n + b - a);
-        let w = col.i32;
-        let n = col.n;
-        for (let j = a; j < b; j++) {
-          const i = g[j]!;
-          const l = len[i]!;
-          if (l >= min) {
-            const v = views[buf[i]!]!, at = start[i]! + o;
-            w[2 * n] = v.getInt32(at, true);
-            w[2 * n + 1] = v.getInt32(at + 4, true);
-            n++;
-          } else {
-            col.n = n;
-            col.appendRecord(views[buf[i]!]!, bytes[buf[i]!]!, start[i]!, l);
-            w = col.i32;
-            n = col.n;
-          }
-        }
-        col.n = n;
-      }
-      for (let k = 0; k < p.c4.length; k++) {
-        const col = p.c4[k]!, o = p.o4[k]!;
-        col.reserve(col.n + b - a);
-        let w = col.i32;
-        let n = col.n;
-        for (let j = a; j < b; j++) {
-          const i = g[j]!;
-          const l = len[i]!;
-          if (l >= min) {
-            w[n++] = views[buf[i]!]!.getInt32(start[i]! + o, true);
-          } else {
-            col.n = n;
-            col.appendRecord(views[buf[i]!]!, bytes[buf[i]!]!, start[i]!, l);
-            w = col.i32;
-            n = col.n;
-          }
-        }
-        col.n = n;
-      }
-      for (let k = 0; k < p.c2.length; k++) {
-        const col = p.c2[k]!, o = p.o2[k]!;
-        col.reserve(col.n + b - a);
-        let w = col.buf;
-        let n = col.n;
-        for (let j = a; j < b; j++) {
-          const i = g[j]!;
-          const l = len[i]!;
-          if (l >= min) {
-            const by = bytes[buf[i]!]!, at = start[i]! + o;
-            w[2 * n] = by[at]!;
-            w[2 * n + 1] = by[at + 1]!;
-            n++;
-          } else {
-            col.n = n;
-            col.appendRecord(views[buf[i]!]!, bytes[buf[i]!]!, start[i]!, l);
-            w = col.buf;
-            n = col.n;
-          }
-        }
-        col.n = n;
-      }
-      for (let k = 0; k < p.c1.length; k++) {
-        const col = p.c1[k]!, o = p.o1[k]!;
-        col.reserve(col.n + b - a);
-        let w = col.buf;
-        let n = col.n;
-        for (let j = a; j < b; j++) {
-          const i = g[j]!;
-          const l = len[i]!;
-          if (l >= min) {
-            w[n++] = bytes[buf[i]!]![start[i]! + o]!;
-          } else {
-            col.n = n;
-            col.appendRecord(views[buf[i]!]!, bytes[buf[i]!]!, start[i]!, l);
-            w = col.buf;
-            n = col.n;
-          }
-        }
-        col.n = n;
-      }
+      for (let k = 0; k < p.c8.length; k++) rows8(p.c8[k]!, p.o8[k]!, min, r, g, a, b);
+      for (let k = 0; k < p.c4.length; k++) rows4(p.c4[k]!, p.o4[k]!, min, r, g, a, b);
+      for (let k = 0; k < p.c2.length; k++) rows2(p.c2[k]!, p.o2[k]!, min, r, g, a, b);
+      for (let k = 0; k < p.c1.length; k++) rows1(p.c1[k]!, p.o1[k]!, min, r, g, a, b);
     }
-    for (let k = 0; k < own.length; k++) {
-      const col = own[k]!;
-      for (let j = a; j < b; j++) {
-        const i = g[j]!;
-        col.appendRecord(views[buf[i]!]!, bytes[buf[i]!]!, start[i]!, len[i]!);
-      }
-    }
+    const own = p ? p.rest : t.builder.own;
+    for (let k = 0; k < own.length; k++) rowsAppend(own[k]!, r, g, a, b);
   }
 
   /**

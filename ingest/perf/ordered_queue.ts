@@ -215,18 +215,7 @@ export class OrderedQueue<T> {
     if (n === 0) return;
     const order = this.sortedOrder();
     const hi = this.hi, lo = this.lo, a = this.a, b = this.b, c = this.c, refs = this.refs;
-    let k = 0;
-    if (count >= 0) k = count;
-    else if (order === null) {
-      while (k < n && (hi[k]! < limHi || (hi[k] === limHi && lo[k]! <= limLo))) k++;
-    } else {
-      while (k < n) {
-        const i = order[k]!;
-        const h = hi[i]!;
-        if (h > limHi || (h === limHi && lo[i]! > limLo)) break;
-        k++;
-      }
-    }
+    const k = count >= 0 ? count : upTo(hi, lo, order, n, limHi, limLo);
     if (k === 0) return;
     // Keep the records not delivered, in sorted order, at the front of the spare arrays.
     const rest = n - k;
@@ -234,15 +223,12 @@ export class OrderedQueue<T> {
     const nh = this.spareHi, nl = this.spareLo, na = this.spareA, nb = this.spareB;
     const nc = this.spareC;
     const nr: T[] = new Array(rest);
-    for (let j = 0; j < rest; j++) {
-      const i = order === null ? k + j : order[k + j]!;
-      nh[j] = hi[i]!;
-      nl[j] = lo[i]!;
-      na[j] = a[i]!;
-      nb[j] = b[i]!;
-      nc[j] = c[i]!;
-      nr[j] = refs[i]!;
-    }
+    for (let j = 0; j < rest; j++) nr[j] = refs[order === null ? k + j : order[k + j]!]!;
+    keep(order, k, rest, hi, nh);
+    keep(order, k, rest, lo, nl);
+    keep(order, k, rest, a, na);
+    keep(order, k, rest, b, nb);
+    keep(order, k, rest, c, nc);
     this.spareHi = hi;
     this.spareLo = lo;
     this.spareA = a;
@@ -283,45 +269,104 @@ export class OrderedQueue<T> {
     if (starts.length === 1) return null;
     if (this.order.length < n) this.order = new Uint32Array(this.hi.length);
     const order = this.order;
-    if (starts.length === 2) {
-      // Two runs (the usual case: the rest of the last round and one new run, or two CPUs).
-      let p = 0, q = starts[1]!, o = 0;
-      const pe = q;
-      while (p < pe && q < n) {
-        // Ties go to the earlier run.
-        if (hi[q]! < hi[p]! || (hi[q] === hi[p] && lo[q]! < lo[p]!)) order[o++] = q++;
-        else order[o++] = p++;
-      }
-      while (p < pe) order[o++] = p++;
-      while (q < n) order[o++] = q++;
-      return order;
-    }
-    if (starts.length > 32) {
-      const idx = Array.from({ length: n }, (_, i) => i);
-      idx.sort((x, y) => (hi[x]! - hi[y]!) || (lo[x]! - lo[y]!) || (x - y));
-      order.set(idx);
-      return order;
-    }
-    // Merge the sorted runs (one per CPU buffer, usually); ties go to the earlier run.
-    const k = starts.length;
-    const pos = Int32Array.from(starts);
-    const end = Int32Array.from([...starts.slice(1), n]);
-    for (let o = 0; o < n; o++) {
-      let best = -1;
-      let bh = 0, bl = 0;
-      for (let r = 0; r < k; r++) {
-        const p = pos[r]!;
-        if (p >= end[r]!) continue;
-        const h = hi[p]!, l = lo[p]!;
-        if (best < 0 || h < bh || (h === bh && l < bl)) {
-          best = r;
-          bh = h;
-          bl = l;
-        }
-      }
-      order[o] = pos[best]!;
-      pos[best] = pos[best]! + 1;
-    }
-    return order;
+    if (starts.length === 2) return mergeTwo(hi, lo, starts[1]!, n, order);
+    if (starts.length > 32) return sortAll(hi, lo, n, order);
+    return mergeRuns(hi, lo, starts, n, order);
   }
+}
+
+/** How many records, in time order, have a time up to (limHi, limLo). */
+function upTo(
+  hi: Uint32Array,
+  lo: Uint32Array,
+  order: Uint32Array | null,
+  n: number,
+  limHi: number,
+  limLo: number,
+): number {
+  let k = 0;
+  if (order === null) {
+    while (k < n && (hi[k]! < limHi || (hi[k] === limHi && lo[k]! <= limLo))) k++;
+    return k;
+  }
+  while (k < n) {
+    const i = order[k]!;
+    const h = hi[i]!;
+    if (h > limHi || (h === limHi && lo[i]! > limLo)) break;
+    k++;
+  }
+  return k;
+}
+
+/** Copies the `rest` records after the first `k` (in time order) of `from` to the front of `to`. */
+function keep<A extends Uint32Array | Int32Array>(
+  order: Uint32Array | null,
+  k: number,
+  rest: number,
+  from: A,
+  to: A,
+): void {
+  if (order === null) to.set(from.subarray(k, k + rest));
+  else for (let j = 0; j < rest; j++) to[j] = from[order[k + j]!]!;
+}
+
+// The orderings of `sortedOrder`, each its own function: the runs seen vary from round to round,
+// and a branch first taken late would make V8 optimize all of `sortedOrder` again.
+
+/** Merges the runs `[0, q)` and `[q, n)` into `order`; ties go to the earlier run. */
+function mergeTwo(
+  hi: Uint32Array,
+  lo: Uint32Array,
+  q: number,
+  n: number,
+  order: Uint32Array,
+): Uint32Array {
+  let p = 0, o = 0;
+  const pe = q;
+  while (p < pe && q < n) {
+    if (hi[q]! < hi[p]! || (hi[q] === hi[p] && lo[q]! < lo[p]!)) order[o++] = q++;
+    else order[o++] = p++;
+  }
+  while (p < pe) order[o++] = p++;
+  while (q < n) order[o++] = q++;
+  return order;
+}
+
+/** Sorts `[0, n)` into `order` (stable). */
+function sortAll(hi: Uint32Array, lo: Uint32Array, n: number, order: Uint32Array): Uint32Array {
+  const idx = Array.from({ length: n }, (_, i) => i);
+  idx.sort((x, y) => (hi[x]! - hi[y]!) || (lo[x]! - lo[y]!) || (x - y));
+  order.set(idx);
+  return order;
+}
+
+/** Merges the sorted runs starting at `starts` (one per CPU buffer, usually); ties go to the
+ * earlier run. */
+function mergeRuns(
+  hi: Uint32Array,
+  lo: Uint32Array,
+  starts: number[],
+  n: number,
+  order: Uint32Array,
+): Uint32Array {
+  const k = starts.length;
+  const pos = Int32Array.from(starts);
+  const end = Int32Array.from([...starts.slice(1), n]);
+  for (let o = 0; o < n; o++) {
+    let best = -1;
+    let bh = 0, bl = 0;
+    for (let r = 0; r < k; r++) {
+      const p = pos[r]!;
+      if (p >= end[r]!) continue;
+      const h = hi[p]!, l = lo[p]!;
+      if (best < 0 || h < bh || (h === bh && l < bl)) {
+        best = r;
+        bh = h;
+        bl = l;
+      }
+    }
+    order[o] = pos[best]!;
+    pos[best] = pos[best]! + 1;
+  }
+  return order;
 }
