@@ -88,6 +88,17 @@ export class AnomalyCollector {
   }
 
   /**
+   * Counts anomalies of a kind whose rows are not wanted any more (the kind already has
+   * `maxPerKind` rows).
+   *
+   * @param kind the anomaly kind
+   * @param n how many
+   */
+  countMore(kind: string, n: number): void {
+    this.counts.set(kind, (this.counts.get(kind) ?? 0) + n);
+  }
+
+  /**
    * Keeps a row already counted with {@linkcode AnomalyCollector.count}.
    *
    * @param a the row

@@ -107,6 +107,12 @@ export interface ReplayOptions {
    * thread.
    */
   workers?: number;
+  /**
+   * Count a request whose shape a policy has already replayed against the same bindings from the
+   * remembered outcome (built-in policies declare shapes, `ReplayPolicy.shape`). Default true;
+   * false evaluates every request (the results are the same; tests compare both).
+   */
+  memo?: boolean;
 }
 
 /** Requests a replay must reach before built-in policies move to worker threads. */
@@ -171,11 +177,13 @@ export class ReplayEngine {
   /** Seq stride: anomalies of request k sort at k * stride + slot. */
   readonly #stride: number;
   #workerCount: number;
+  readonly #memo: boolean;
   #workers: ReplayWorkers | null = null;
   #threads = 0;
   /** Batches not yet replayed by the batch-by-batch runs (before the switch to workers). */
   #pending: RequestBatch[] = [];
   #batch: RequestBatch;
+  #spare: RequestBatch | null = null;
   readonly #views: BindingView[] = [];
   #viewIds = new Map<BindingView, number>();
   readonly #viewDefs: ViewDef[] = [];
@@ -213,6 +221,7 @@ export class ReplayEngine {
       ? options.costModel
       : costModel(options.costModel ?? DEFAULT_COST_MODEL);
     this.#model = model;
+    this.#memo = options.memo ?? true;
     const popts = options.policyOptions ?? {};
     this.#policyOptions = popts;
     const extra = options.extraPolicies ?? [];
@@ -261,6 +270,7 @@ export class ReplayEngine {
         onRequestCost: options.onRequestCost,
         anomalies: new AnomalyCollector(this.#maxPerKind),
         fidelity: fid,
+        memo: options.memo,
       });
       const slot = i + 1, spec = specs[i]!;
       if (callbacks || fid !== undefined) this.#now.push({ run, slot });
@@ -374,7 +384,9 @@ export class ReplayEngine {
       b.n = 0; // only per-request runs: the batch is scratch space
       return;
     }
-    this.#batch = new RequestBatch(BATCH_SIZE, this.#requests);
+    const spare = this.#spare;
+    this.#spare = null;
+    this.#batch = spare?.reset(this.#requests) ?? new RequestBatch(BATCH_SIZE, this.#requests);
     if (this.#workers !== null) {
       evaluateBatch(b, this.#local, this.#views, this.#sources, this.#stride, this.#req);
       this.#post(b);
@@ -384,6 +396,7 @@ export class ReplayEngine {
       // no workers will take the movable runs: replay them here now
       evaluateBatch(b, this.#local, this.#views, this.#sources, this.#stride, this.#req);
       evaluateBatch(b, this.#movable, this.#views, this.#sources, this.#stride, this.#req);
+      this.#spare = b; // replayed: its buffer serves the next batch
       return;
     }
     this.#pending.push(b);
@@ -404,6 +417,7 @@ export class ReplayEngine {
         model: this.#model,
         maxPerKind: this.#maxPerKind,
         stride: this.#stride,
+        memo: this.#memo,
       }, assignment);
     } catch {
       // no threads here (a sandbox without workers): everything stays on this thread

@@ -39,6 +39,29 @@ export class ExactSum {
   }
 
   /**
+   * What was added since a point given by the words {@linkcode ExactSum.hiWord} and
+   * {@linkcode ExactSum.loWord} had then, when it is below 2^53 (else -1).
+   *
+   * @param hi `hiWord` then
+   * @param lo `loWord` then
+   * @returns the difference, or -1
+   */
+  since(hi: number, lo: number): number {
+    const d = (this.#hi - hi) * BASE + (this.#lo - lo);
+    return d < 2 ** 53 ? d : -1;
+  }
+
+  /** High word (units of 2^52). */
+  get hiWord(): number {
+    return this.#hi;
+  }
+
+  /** Low word. */
+  get loWord(): number {
+    return this.#lo;
+  }
+
+  /**
    * The sum.
    *
    * @returns the exact total

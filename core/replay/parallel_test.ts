@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import type { RequestRow } from "../canonical.ts";
 import { PARALLEL_MIN_REQUESTS, ReplayEngine, type ReplayOptions } from "./engine.ts";
 import { kind } from "./kinds.ts";
-import type { ReplayPolicy } from "./policy.ts";
+import type { PolicyOptions, ReplayPolicy } from "./policy.ts";
 import { BUILTIN_POLICY_NAMES } from "./registry.ts";
 import { closeReplayWorkers } from "./replay_workers.ts";
 import type { ReplayResult } from "./result.ts";
@@ -48,6 +48,15 @@ function requests(n: number): RequestRow[] {
       case 3:
         // the forked child (pid 300) invalidating with its parent's PASID
         out.push(req(i, ts, pfn, pages, { mm: "mm3", pasid: 5, pid: 300 }));
+        break;
+      case 4:
+        // by PASID only: an SVA flush, or a DMA-API unmap of a PASID domain
+        out.push(req(i, ts, pfn, pages, {
+          mm: null,
+          pasid: 9,
+          pid: null,
+          source: r % 3 ? "cache_tag_flush_range" : "iommu_unmap",
+        }));
         break;
       default:
         out.push(req(i, ts, pfn, pages, { source: r % 2 ? "munmap" : "cache_tag_flush_range" }));
@@ -126,4 +135,47 @@ Deno.test("small replays, and a single built-in policy, stay on the calling thre
   for (const q of requests(PARALLEL_MIN_REQUESTS + 1)) one.pushRequest(q);
   assert.equal(one.finish().requests, PARALLEL_MIN_REQUESTS + 1);
   assert.equal(one.workerThreads, 0);
+});
+
+Deno.test("remembered request shapes give the same result as evaluating every request", () => {
+  // every built-in under several kernels and options, with 1-page to 2 MiB ranges at all
+  // alignments, full flushes, syscall ranges over the 33-page ceiling, and caps reached
+  const variants: { policies: string[]; policyOptions?: PolicyOptions }[] = [
+    { policies: [...BUILTIN_POLICY_NAMES] },
+    {
+      policies: [
+        "intel-per-device@5.10",
+        "intel-per-device@6.5",
+        "intel-cache-tag@6.17",
+        "amd-per-device@6.5",
+        "intel-cache-tag-6.10.0@6.10.0",
+      ],
+    },
+    { policies: ["smmuv3-btm", "smmuv3-no-btm"], policyOptions: { ril: true } },
+    {
+      policies: ["smmuv3-no-btm", "intel-batched"],
+      policyOptions: { smmuForceSync: true, maxBatch: 3 },
+    },
+  ];
+  const rs = requests(20000).map((q, i) => {
+    if (i % 13 !== 5) return q;
+    // whole THP-sized and larger ranges at page offsets
+    const start = q.start - (q.start % 0x200000n) + BigInt((i % 7) * 4096);
+    return { ...q, start, end: start + 0x200000n * BigInt(1 + (i % 3)), pages: 512n };
+  });
+  for (const v of variants) {
+    const run = (memo: boolean) => {
+      const e = new ReplayEngine({ ...t, bindings }, {
+        ...v,
+        memo,
+        workers: 0,
+        maxAnomaliesPerKind: 5,
+      });
+      for (const q of rs) e.pushRequest(q);
+      return e.finish();
+    };
+    const evaluated = run(false), remembered = run(true);
+    assert.deepEqual(remembered, evaluated, v.policies.join(", "));
+    assert(evaluated.policies.every((p) => p.requests > 0));
+  }
 });

@@ -185,6 +185,19 @@ export interface ReplayPolicy {
    */
   evaluate(req: RequestInfo, view: BindingView, out: CommandSink): void;
   /**
+   * Optional, for speed: a key of the request's shape, such that two requests with the same key
+   * replayed against the same view get the same commands, except that every address is shifted by
+   * the difference of their `startPfn`. The engine then counts a request whose key it has seen
+   * from the remembered outcome instead of evaluating it (the results are identical). Return -1
+   * for a request that must be evaluated. Only used for policies without `advance` and `finish`
+   * whose output depends on nothing but the request and the view; build keys with
+   * {@linkcode shapeKey}.
+   *
+   * @param req the request
+   * @returns a key >= 0, or -1
+   */
+  shape?(req: RequestInfo): number;
+  /**
    * Called before `evaluate` with the new request's time: fire timers that expired.
    *
    * @param tsNs current time (ns)
@@ -198,6 +211,40 @@ export interface ReplayPolicy {
    */
   finish?(out: CommandSink): void;
 }
+
+/**
+ * A {@linkcode ReplayPolicy.shape} key: the request's page count, the offset of its first page in
+ * the naturally aligned block of `2^order` pages around it, `order` itself, and up to 3 flag bits
+ * (whatever else the policy's commands depend on: a full flush, a DMA-API request, ...). A policy
+ * whose commands depend on the start only through its low `order` bits passes the largest order it
+ * aligns to. The key fits a small integer (30 bits, fast as a `Map` key); -1 (evaluate) when the
+ * request is too large to key: 2048 pages (8 MiB) or more, or an order above 12.
+ *
+ * @param req the request
+ * @param order alignment order the commands depend on (0 for none)
+ * @param flags 0..7
+ * @returns the key, or -1
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { shapeKey, type RequestInfo } from "./policy.ts";
+ * const r = (startPfn: number, pages: number): RequestInfo => ({ id: 0, ts: 0n, tsNs: 0, cpu: 0,
+ *   startPfn, endPfn: startPfn + pages, pages, full: false, dma: false, source: "x" });
+ * assert(shapeKey(r(0x1003, 2), 3, 0) === shapeKey(r(0x2003, 2), 3, 0)); // same offset in 8 pages
+ * assert(shapeKey(r(0x1003, 2), 3, 0) !== shapeKey(r(0x1004, 2), 3, 0));
+ * assert(shapeKey(r(0, 4096), 0, 0) === -1);
+ * ```
+ */
+export function shapeKey(req: RequestInfo, order: number, flags: number): number {
+  const pages = req.pages;
+  if (!(pages >= 0 && pages < 2048) || !(order >= 0 && order <= 12)) return -1;
+  const size = POW2_12[order]!;
+  const off = req.startPfn - Math.floor(req.startPfn / size) * size;
+  // pages: 11 bits, offset: 12, order: 4, flags: 3 -> below 2^30
+  return ((pages * 4096 + off) * 16 + order) * 8 + (flags & 7);
+}
+
+const POW2_12 = new Float64Array(13).map((_, i) => 2 ** i);
 
 /** Options shared by the built-in policies; each reads the ones that apply to it. */
 export interface PolicyOptions {

@@ -57,6 +57,24 @@ export interface PolicyRunHooks {
   anomalies: AnomalyCollector;
   /** Set when this run is the one compared with the observed commands. */
   fidelity?: FidelityTracker | undefined;
+  /**
+   * Count requests of a shape already seen from its remembered outcome (see
+   * `ReplayPolicy.shape`). Default true; false evaluates every request (tests compare both).
+   */
+  memo?: boolean | undefined;
+}
+
+// Layout of a remembered outcome: per-request time, counter deltas, then one delta per kind.
+const O_T = 0, O_SUBS = 1, O_TRAPS = 2, O_FULL = 3, O_UNCOV = 4, O_REQ = 5, O_INV = 6, O_KINDS = 7;
+/** Slots of a view's outcome cache (direct-mapped: a shape evicts the one in its slot). */
+const MEMO_BITS = 10;
+/** Views with an outcome cache before the caches start over. */
+const MEMO_VIEWS = 32;
+
+/** Remembered outcomes of one view: slot -> shape key, and the outcomes side by side. */
+interface Memo {
+  keys: Int32Array;
+  outcomes: Float64Array;
 }
 
 /**
@@ -176,6 +194,15 @@ export class PolicyRun implements CommandSink {
   private reqSubs = 0;
   private reqDescs = 0;
   private inAsync = false;
+  /** Per-request modeled time of the last `end`. */
+  private lastT = 0;
+  private readonly memoOn: boolean;
+  private readonly memos = new Map<BindingView, Memo>();
+  private memoView: BindingView | null = null;
+  private memo: Memo | null = null;
+  private kindsBefore: Float64Array;
+  /** Numbers per remembered outcome. */
+  private readonly oStride: number;
   private asyncReq = -1;
   private asyncView: BindingView | null = null;
 
@@ -207,6 +234,111 @@ export class PolicyRun implements CommandSink {
     this.hooks = hooks;
     this.waitKind = policy.waitKind;
     this.slow = hooks.onCommand !== undefined || hooks.fidelity !== undefined;
+    this.memoOn = (hooks.memo ?? true) && policy.shape !== undefined && !this.slow &&
+      hooks.onRequestCost === undefined && policy.advance === undefined &&
+      policy.finish === undefined && !policy.deferred;
+    this.kindsBefore = new Float64Array(n);
+    this.oStride = O_KINDS + n;
+  }
+
+  /**
+   * Replays one request: `begin`, the policy's `evaluate`, `end`; or, for a request whose shape
+   * this run has replayed against the same view, the remembered outcome (identical counts).
+   *
+   * @param req the request
+   * @param view what it reaches
+   */
+  replay(req: RequestInfo, view: BindingView): void {
+    if (this.memoOn) {
+      const key = this.policy.shape!(req);
+      if (key >= 0) {
+        let m = this.memo;
+        if (view !== this.memoView || m === null) m = this.memoFor(view);
+        const slot = Math.imul(key, 0x9e3779b1) >>> (32 - MEMO_BITS);
+        // an outcome with uncovered caches is reused only once their rows are no longer kept
+        if (
+          m.keys[slot] === key &&
+          (m.outcomes[slot * this.oStride + O_UNCOV] === 0 ||
+            this.uncovered >= this.hooks.anomalies.maxPerKind)
+        ) {
+          this.reuse(m.outcomes, slot * this.oStride);
+          return;
+        }
+        this.remember(req, view, m, key, slot);
+        return;
+      }
+    }
+    this.begin(req, view);
+    this.policy.evaluate(req, view, this);
+    this.end();
+  }
+
+  /** The outcome cache of a view. */
+  private memoFor(view: BindingView): Memo {
+    let m = this.memos.get(view);
+    if (m === undefined) {
+      if (this.memos.size >= MEMO_VIEWS) this.memos.clear();
+      m = {
+        keys: new Int32Array(1 << MEMO_BITS).fill(-1),
+        outcomes: new Float64Array((1 << MEMO_BITS) * this.oStride),
+      };
+      this.memos.set(view, m);
+    }
+    this.memoView = view;
+    this.memo = m;
+    return m;
+  }
+
+  /** Evaluates a request and remembers its outcome under its shape key. */
+  private remember(
+    req: RequestInfo,
+    view: BindingView,
+    m: Memo,
+    key: number,
+    slot: number,
+  ): void {
+    const kc = this.kindCount, before = this.kindsBefore;
+    before.set(kc);
+    const subs = this.submissions, traps = this.traps, full = this.fullFlushes;
+    const unc = this.uncovered;
+    const rh = this.pagesRequested.hiWord, rl = this.pagesRequested.loWord;
+    const ih = this.pagesInvalidated.hiWord, il = this.pagesInvalidated.loWord;
+    this.begin(req, view);
+    this.policy.evaluate(req, view, this);
+    this.end();
+    const dr = this.pagesRequested.since(rh, rl), di = this.pagesInvalidated.since(ih, il);
+    if (dr < 0 || dr > ALL_PAGES || di < 0 || di > ALL_PAGES) return;
+    const o = m.outcomes, b = slot * this.oStride;
+    o[b + O_T] = this.lastT;
+    o[b + O_SUBS] = this.submissions - subs;
+    o[b + O_TRAPS] = this.traps - traps;
+    o[b + O_FULL] = this.fullFlushes - full;
+    o[b + O_UNCOV] = this.uncovered - unc;
+    o[b + O_REQ] = dr;
+    o[b + O_INV] = di;
+    for (let k = 0; k < kc.length; k++) o[b + O_KINDS + k] = kc[k]! - before[k]!;
+    m.keys[slot] = key;
+  }
+
+  /** Counts a remembered outcome (at `o[b..]`), as `end` would have. */
+  private reuse(o: Float64Array, b: number): void {
+    const kc = this.kindCount;
+    for (let k = 0; k < kc.length; k++) kc[k]! += o[b + O_KINDS + k]!;
+    this.submissions += o[b + O_SUBS]!;
+    this.traps += o[b + O_TRAPS]!;
+    this.fullFlushes += o[b + O_FULL]!;
+    const t = o[b + O_T]!;
+    this.syncNs += t;
+    this.perRequest.add(t);
+    this.requests++;
+    const u = o[b + O_UNCOV]!;
+    if (u > 0) {
+      this.uncovered += u;
+      this.hooks.anomalies.countMore("uncovered_range", u);
+    }
+    const r = o[b + O_REQ]!, i = o[b + O_INV]!;
+    if (r > 0) this.pagesRequested.add(r);
+    if (i > 0) this.pagesInvalidated.add(i);
   }
 
   /** Modeled time in total (ns). */
@@ -480,6 +612,7 @@ export class PolicyRun implements CommandSink {
     this.syncNs += t;
     this.perRequest.add(t);
     this.requests++;
+    this.lastT = t;
     // account the caches: IOTLB groups (unless implicit), then ATS devices
     const g = view.groupCount, nT = g + view.deviceCount;
     const tN = this.tN, tFull = this.tFull, L = this.tLo, H = this.tHi;

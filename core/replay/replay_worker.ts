@@ -47,6 +47,7 @@ function handle(m: WorkerMessage): void {
         runs = m.runs.map((r) => ({
           run: new PolicyRun(r.label, resolvePolicy(r.spec, m.policyOptions).policy, m.model, {
             anomalies: new AnomalyCollector(m.maxPerKind),
+            memo: m.memo,
           }),
           slot: r.slot,
         }));

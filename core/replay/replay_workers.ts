@@ -57,6 +57,8 @@ export interface WorkerSetup {
   maxPerKind: number;
   /** Seq stride. */
   stride: number;
+  /** Reuse outcomes of request shapes already seen. */
+  memo: boolean;
 }
 
 /** Messages to a worker. */

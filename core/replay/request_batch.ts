@@ -59,7 +59,7 @@ export class RequestBatch {
   /** Requests filled. */
   n = 0;
   /** Ordinal (position in the replay) of the first request. */
-  readonly first: number;
+  first: number;
   /** Requests it holds. */
   readonly capacity: number;
   /** `request_id`. */
@@ -137,6 +137,19 @@ export class RequestBatch {
       first: this.first,
       wideTs: [...this.#wideTs],
     };
+  }
+
+  /**
+   * Empties the batch for reuse.
+   *
+   * @param first ordinal of its next first request
+   * @returns the batch
+   */
+  reset(first: number): RequestBatch {
+    this.n = 0;
+    this.first = first;
+    this.#wideTs.clear();
+    return this;
   }
 
   /** True when no more requests fit. */
@@ -274,11 +287,7 @@ export function evaluateRequest(
   if (p.advance !== undefined) p.advance(q.tsNs, run);
   if (p.scope === (q.dma ? "sva" : "dma")) run.requestsOutOfScope++;
   else if (skip) run.skip();
-  else {
-    run.begin(q, view);
-    p.evaluate(q, view, run);
-    run.end();
-  }
+  else run.replay(q, view);
 }
 
 /** A run replayed batch by batch, and its place in the sequential order of anomalies. */

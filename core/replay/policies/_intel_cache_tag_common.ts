@@ -28,6 +28,7 @@ import {
   type PolicyOptions,
   reachesAsFull,
   type ReplayPolicy,
+  shapeKey,
   x86Ceiling,
 } from "../policy.ts";
 
@@ -68,6 +69,14 @@ export function createCacheTag(options: PolicyOptions, v: CacheTagVariant): Repl
     implicitIotlb: false,
     deferred: false,
     scope: "sva",
+    // the commands depend on the start only through its offset in the 2^mask block
+    shape(req) {
+      const flushAll = reachesAsFull(req, ceiling);
+      const f = (flushAll ? 1 : 0) | (req.full ? 2 : 0);
+      if (flushAll) return shapeKey(req, 0, f);
+      const mask = psiMask(req.startPfn, req.pages);
+      return mask >= 52 ? shapeKey(req, 0, f | 4) : shapeKey(req, mask, f);
+    },
     evaluate(req, view, out) {
       const flushAll = reachesAsFull(req, ceiling);
       let full = flushAll;

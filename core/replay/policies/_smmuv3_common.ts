@@ -24,7 +24,7 @@
  */
 import { kind } from "../kinds.ts";
 import { alignDown, ffs, POW2, spanOrder } from "../pfn_math.ts";
-import { FULL, type PolicyOptions, type ReplayPolicy } from "../policy.ts";
+import { FULL, type PolicyOptions, type ReplayPolicy, shapeKey } from "../policy.ts";
 
 const VA = 0, ASID = 1, ATC = 2, SYNC = 3;
 const KINDS = [kind("tlbi_nh_va"), kind("tlbi_nh_asid"), kind("atc_inv"), kind("cmd_sync")];
@@ -58,6 +58,13 @@ export function createSmmu(
     implicitIotlb: v.btm,
     deferred: false,
     scope: "sva",
+    // TLBIs run from the start page by page (or by RIL range); the ATC block depends on its low bits
+    shape(req) {
+      const whole = req.full || (!ril && req.pages >= SMMU_MAX_TLBI_OPS);
+      const f = (whole ? 1 : 0) | (req.full ? 2 : 0);
+      if (whole) return shapeKey(req, 0, f);
+      return shapeKey(req, spanOrder(req.startPfn, req.startPfn + req.pages - 1), f);
+    },
     evaluate(req, view, out) {
       const start = req.startPfn, pages = req.pages, end = start + pages;
       const whole = req.full || (!ril && pages >= SMMU_MAX_TLBI_OPS);

@@ -20,6 +20,7 @@ import {
   policyKernel,
   reachesAsFull,
   type ReplayPolicy,
+  shapeKey,
   x86Ceiling,
 } from "../policy.ts";
 
@@ -56,6 +57,14 @@ export const amdPerDevice: PolicyFactory = {
       implicitIotlb: false,
       deferred: false,
       scope: "sva",
+      // the block depends on the start's low bits only
+      shape(req) {
+        const full = reachesAsFull(req, ceiling) || (v2 && req.pages > 1);
+        const f = (full ? 1 : 0) | (req.full ? 2 : 0);
+        if (full) return shapeKey(req, 0, f);
+        const order = spanOrder(req.startPfn, req.startPfn + req.pages - 1);
+        return order > 40 ? shapeKey(req, 0, f | 4) : shapeKey(req, order, f);
+      },
       evaluate(req, view, out) {
         let full = reachesAsFull(req, ceiling) || (v2 && req.pages > 1);
         let addr = 0, size = FULL;

@@ -11,7 +11,7 @@
  * @module
  */
 import { kind } from "../kinds.ts";
-import { FULL, type PolicyFactory, type ReplayPolicy } from "../policy.ts";
+import { FULL, type PolicyFactory, type ReplayPolicy, shapeKey } from "../policy.ts";
 
 const KINDS = [
   kind("p_iotlb_inv"),
@@ -54,6 +54,8 @@ export const ideal: PolicyFactory = {
       implicitIotlb: false,
       deferred: false,
       scope: "any",
+      // exact ranges: nothing depends on where the request starts
+      shape: (req) => shapeKey(req, 0, (req.full ? 1 : 0) | (req.dma ? 2 : 0)),
       evaluate(req, view, out) {
         const addr = req.full ? 0 : req.startPfn;
         const pages = req.full ? FULL : req.pages;

@@ -28,6 +28,7 @@ import {
   policyKernel,
   reachesAsFull,
   type ReplayPolicy,
+  shapeKey,
   x86Ceiling,
 } from "../policy.ts";
 
@@ -65,6 +66,17 @@ export const intelPerDevice: PolicyFactory = {
       implicitIotlb: false,
       deferred: false,
       scope: "sva",
+      // the chunks (and the pre-5.11 devTLB block) depend on the start's low bits only
+      shape(req) {
+        const full = reachesAsFull(req, ceiling);
+        const f = (full ? 1 : 0) | (req.full ? 2 : 0);
+        if (full) return shapeKey(req, 0, f);
+        let order = orderBase2(req.pages);
+        if (!chunked) {
+          order = Math.max(order, spanOrder(req.startPfn, req.startPfn + req.pages - 1));
+        }
+        return shapeKey(req, order, f);
+      },
       evaluate(req, view, out) {
         const full = reachesAsFull(req, ceiling);
         const start = req.startPfn, pages = req.pages;
