@@ -151,33 +151,41 @@ for (const [name, policies] of Object.entries(GROUPS)) {
 }
 
 if (import.meta.main) {
-  // Under `deno run`: print the rate of the fastest round (the machine may be shared: other work
-  // only slows rounds down, so the fastest is the closest to what the code costs), the rate over
-  // all rounds by wall time, and by CPU time of all threads of this process.
+  // Under `deno run`: for each group, rounds with the default threads and rounds on one thread
+  // alternate (the machine's speed drifts over minutes; alternating keeps the comparison fair).
+  // Printed: the rate of the fastest round (other work only slows rounds down, so the fastest is
+  // the closest to what the code costs), the rate over all rounds by wall time, and by CPU time
+  // of all threads of this process.
   const { cpuUsage } = await import("node:process");
-  const rounds = 8;
+  const rounds = 10;
   for (const [name, policies] of Object.entries(GROUPS)) {
-    for (const workers of [undefined, 0]) {
-      const step = looper(policies, workers);
-      step(); // warm up (and start the worker threads once)
-      const c0 = cpuUsage();
-      const t0 = performance.now();
-      let n = 0, best = 0;
-      for (let i = 0; i < rounds; i++) {
+    const modes = [undefined, 0].map((workers) => ({
+      label: `${name}${workers === 0 ? " 1 thread" : ""}`,
+      step: looper(policies, workers),
+      n: 0,
+      best: 0,
+      wall: 0,
+      cpu: 0,
+    }));
+    for (const m of modes) m.step(); // warm up (and start the worker threads once)
+    for (let i = 0; i < rounds; i++) {
+      for (const m of modes) {
+        const c0 = cpuUsage();
         const r0 = performance.now();
-        const k = step();
+        const k = m.step();
         const dt = (performance.now() - r0) / 1000;
-        n += k;
-        if (k / dt > best) best = k / dt;
+        const c = cpuUsage(c0);
+        m.n += k;
+        m.wall += dt;
+        m.cpu += (c.user + c.system) / 1e6;
+        if (k / dt > m.best) m.best = k / dt;
       }
-      const wall = (performance.now() - t0) / 1000;
-      const c1 = cpuUsage(c0);
-      const cpu = (c1.user + c1.system) / 1e6;
-      const label = `${name}${workers === 0 ? " 1 thread" : ""}`;
+    }
+    for (const m of modes) {
       console.log(
-        `${label.padEnd(32)} ${(best / 1e6).toFixed(2)} M/s best round, ${
-          (n / wall / 1e6).toFixed(2)
-        } M/s wall, ${(n / cpu / 1e6).toFixed(2)} M/s CPU`,
+        `${m.label.padEnd(32)} ${(m.best / 1e6).toFixed(2)} M/s best round, ${
+          (m.n / m.wall / 1e6).toFixed(2)
+        } M/s wall, ${(m.n / m.cpu / 1e6).toFixed(2)} M/s CPU`,
       );
     }
   }

@@ -241,7 +241,7 @@ if (want("replay")) {
       events_per_s: Number(m[2]) * 1e6,
       mb_per_s: null,
       peak_rss_mb: null,
-      reference: `(evaluations/s, fastest of 8 rounds of 200k requests; all rounds ${
+      reference: `(evaluations/s, fastest of 10 rounds of 200k requests; all rounds ${
         m[3]
       } M/s wall, ${m[4]} M/s CPU of all threads)`,
       reference_seconds: null,
