@@ -24,6 +24,8 @@
  * `group` (or, with `group` = -1, every group on `iommu`); a `devtlb` command covers `device`'s ATC.
  * That is what the coverage check and the over-invalidation counters use, so a policy only has to
  * say what it would issue. The hot path must not allocate: compute with numbers, emit with `cmd`.
+ * A stateless policy can also declare `shape(req)` (see {@linkcode shapeKey}): requests of a shape
+ * already replayed against the same bindings are then counted without calling `evaluate`.
  *
  * ```ts
  * import type { PolicyFactory } from "./policy.ts";
