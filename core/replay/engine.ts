@@ -101,8 +101,8 @@ export interface ReplayOptions {
   /**
    * Worker threads for the built-in policies (each policy's run stays on one thread; results are
    * identical either way). Default: one per core, at most 2, used once a replay has more than
-   * {@linkcode PARALLEL_MIN_REQUESTS} requests and at least two built-in policies can move;
-   * 0 replays everything on the calling thread. Runs
+   * {@linkcode PARALLEL_MIN_REQUESTS} requests (the calling thread then prepares requests while
+   * the workers replay them); 0 replays everything on the calling thread. Runs
    * with `onCommand` / `onRequestCost`, the fidelity run and user policies stay on the calling
    * thread.
    */
@@ -301,8 +301,8 @@ export class ReplayEngine {
     if (!Number.isInteger(w) || w < 0) {
       throw new UsageError(`workers must be a whole number >= 0, not ${w}`);
     }
-    // one movable run gains nothing on a worker (the hand-over costs more than it saves)
-    this.#workerCount = this.#movable.length < 2 ? 0 : Math.min(w, this.#movable.length);
+    // even one movable run gains: this thread prepares the next batch while a worker replays
+    this.#workerCount = Math.min(w, this.#movable.length);
     this.#batch = new RequestBatch(BATCH_SIZE, 0);
   }
 
