@@ -23,7 +23,6 @@ export const BATCH_SIZE: number = 8192;
 
 /** Bytes per request in a batch's buffer. */
 const ROW_BYTES = 3 * 8 + 8 + 3 * 4 + 1;
-const TS_MIN = -(2n ** 63n), TS_MAX = 2n ** 63n - 1n;
 
 /**
  * A batch as it travels to a worker: one buffer (transferred, not cloned) holding every column.
@@ -191,7 +190,7 @@ export class RequestBatch {
   ): void {
     const i = this.n++;
     this.id[i] = id;
-    if (ts >= TS_MIN && ts <= TS_MAX) this.ts[i] = ts;
+    if (BigInt.asIntN(64, ts) === ts) this.ts[i] = ts;
     else this.#wideTs.set(i, ts);
     this.cpu[i] = cpu;
     this.startPfn[i] = startPfn;
