@@ -43,6 +43,7 @@ export type {
 } from "./ingest/ingest.ts";
 export type { WorkerSinkOptions } from "./ingest/arrow/worker_sink.ts";
 export { RawTables, TableBuilder } from "./ingest/arrow/raw_tables.ts";
+export { RecordRows } from "./ingest/arrow/record_rows.ts";
 export { IntColumn, StringColumn, TsColumn } from "./ingest/arrow/columns.ts";
 export type { ColumnBuilder, ColumnParts, IntArray } from "./ingest/arrow/columns.ts";
 export type {
