@@ -215,7 +215,13 @@ export async function compareWithTraceCmd(
     if (e.pid !== line.pid) bad(`${where}: pid ${e.pid} != ${line.pid}`);
     if (e.cpu !== line.cpu) bad(`${where}: cpu ${e.cpu} != ${line.cpu}`);
     const ours = formatTs(e.ts, ns);
-    if (ours !== line.ts) bad(`${where}: ts ${ours} != ${line.ts}`);
+    // The value must be the same; its rendering may not be: trace-cmd 3.1.6 once printed the raw
+    // integer for trappy's tests_raw_trace.dat (clock "local", ns) in one CI run of several, so
+    // its clock detection for that old file is not deterministic. A raw integer equal to our
+    // nanoseconds is the same timestamp.
+    if (ours !== line.ts && !(ns && e.ts.toString() === line.ts)) {
+      bad(`${where}: ts ${ours} != ${line.ts}`);
+    }
     if (e.event !== line.event) {
       bad(`${where}: event ${e.event} != ${line.event}`);
       continue;
