@@ -273,10 +273,10 @@ export class ReplayEngine {
         memo: options.memo,
       });
       const slot = i + 1, spec = specs[i]!;
+      const name = typeof spec === "string" ? spec.split("@")[0]! : "";
       if (callbacks || fid !== undefined) this.#now.push({ run, slot });
       else if (
-        typeof spec === "string" && !extraNames.has(spec.split("@")[0]!) &&
-        BUILTIN_POLICY_NAMES.includes(spec.split("@")[0]!)
+        typeof spec === "string" && !extraNames.has(name) && BUILTIN_POLICY_NAMES.includes(name)
       ) this.#movable.push({ run, slot, spec });
       else this.#local.push({ run, slot });
       return run;
@@ -388,14 +388,13 @@ export class ReplayEngine {
     this.#spare = null;
     this.#batch = spare?.reset(this.#requests) ?? new RequestBatch(BATCH_SIZE, this.#requests);
     if (this.#workers !== null) {
-      evaluateBatch(b, this.#local, this.#views, this.#sources, this.#stride, this.#req);
+      this.#replayHere(b, false);
       this.#post(b);
       return;
     }
     if (this.#workerCount === 0) {
       // no workers will take the movable runs: replay them here now
-      evaluateBatch(b, this.#local, this.#views, this.#sources, this.#stride, this.#req);
-      evaluateBatch(b, this.#movable, this.#views, this.#sources, this.#stride, this.#req);
+      this.#replayHere(b, true);
       this.#spare = b; // replayed: its buffer serves the next batch
       return;
     }
@@ -422,16 +421,21 @@ export class ReplayEngine {
     } catch {
       // no threads here (a sandbox without workers): everything stays on this thread
       this.#workerCount = 0;
-      for (const b of this.#pending.splice(0)) {
-        evaluateBatch(b, this.#local, this.#views, this.#sources, this.#stride, this.#req);
-        evaluateBatch(b, this.#movable, this.#views, this.#sources, this.#stride, this.#req);
-      }
+      for (const b of this.#pending.splice(0)) this.#replayHere(b, true);
       return;
     }
     this.#threads = n;
     for (const b of this.#pending.splice(0)) {
-      evaluateBatch(b, this.#local, this.#views, this.#sources, this.#stride, this.#req);
+      this.#replayHere(b, false);
       this.#post(b);
+    }
+  }
+
+  /** Replays a batch under the runs that stay on this thread (and the movable ones, if asked). */
+  #replayHere(b: RequestBatch, movable: boolean): void {
+    evaluateBatch(b, this.#local, this.#views, this.#sources, this.#stride, this.#req);
+    if (movable) {
+      evaluateBatch(b, this.#movable, this.#views, this.#sources, this.#stride, this.#req);
     }
   }
 
@@ -485,9 +489,7 @@ export class ReplayEngine {
     if (this.#workers === null) {
       // never moved: the movable runs replay the pending batches here
       local.push(...this.#movable);
-      for (const b of this.#pending.splice(0)) {
-        evaluateBatch(b, local, this.#views, this.#sources, this.#stride, this.#req);
-      }
+      for (const b of this.#pending.splice(0)) this.#replayHere(b, true);
     }
     const end = this.#requests * this.#stride;
     const totals = new Map<string, RunTotals>();
