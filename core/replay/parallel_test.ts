@@ -6,6 +6,7 @@ import type { PolicyOptions, ReplayPolicy } from "./policy.ts";
 import { BUILTIN_POLICY_NAMES } from "./registry.ts";
 import { closeReplayWorkers } from "./replay_workers.ts";
 import type { ReplayResult } from "./result.ts";
+import { xorshift32 } from "../../synth/xorshift.ts";
 import { bind, fullReq, observed, req, topo } from "./testdata/fixtures.ts";
 
 // Two VT-d units; mm1 bound on [1000, 30000) and again from 50000; mm2 bound throughout through
@@ -23,13 +24,7 @@ const bindings = [
 ];
 
 function requests(n: number): RequestRow[] {
-  let x = 0x9e3779b9;
-  const rnd = () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return x >>> 0;
-  };
+  const rnd = xorshift32(0x9e3779b9);
   const out: RequestRow[] = [];
   for (let i = 0; i < n; i++) {
     const r = rnd(), ts = BigInt(i * 2);
