@@ -134,7 +134,8 @@ function waitUntil(w: PooledWorker, index: number, ok: () => boolean, what: stri
  * ```ts
  * import assert from "node:assert/strict";
  * import { ReplayWorkers } from "./replay_workers.ts";
- * assert(ReplayWorkers.defaultCount() >= 0);
+ * const n = ReplayWorkers.defaultCount();
+ * assert(n >= 1 && n <= 2);
  * ```
  */
 export class ReplayWorkers {
@@ -142,7 +143,7 @@ export class ReplayWorkers {
   #closed = false;
 
   /**
-   * Workers to use by default: one per core beyond the first, at most 2 (0 on one core).
+   * Workers to use by default: one per core, at most 2 (the calling thread only prepares batches).
    *
    * @returns the count
    */
